@@ -1,0 +1,3 @@
+export { sdNotify, type Env } from './notify.js';
+export { watchdogIntervalMs } from './watchdog.js';
+export { SystemdNotifier } from './notifier.js';

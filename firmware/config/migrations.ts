@@ -1,0 +1,48 @@
+import { CONFIG_VERSION } from './schema.js';
+
+/**
+ * Steps that turn a config of version N into version N+1. Each step is pure
+ * (old object in, new object out) and never drops a setting it understands.
+ *
+ * Version 1 was the flat layout of the first prototype:
+ *   { version: 1, deviceName, httpPort, timezone, mqttUrl? }
+ */
+type Step = (old: Record<string, unknown>) => Record<string, unknown>;
+
+const steps: Record<number, Step> = {
+  1: (v1) => {
+    const out: Record<string, unknown> = { version: 2 };
+    const system: Record<string, unknown> = {};
+    if (v1.deviceName !== undefined) system.name = v1.deviceName;
+    if (v1.timezone !== undefined) system.timezone = v1.timezone;
+    out.system = system;
+    out.network = v1.httpPort !== undefined ? { httpPort: v1.httpPort } : {};
+    out.mqtt = v1.mqttUrl !== undefined ? { enabled: true, url: v1.mqttUrl } : {};
+    return out;
+  },
+};
+
+export class MigrationError extends Error {
+  override name = 'MigrationError';
+}
+
+/** Returns the config at CONFIG_VERSION and the version it started from. */
+export function migrate(raw: unknown): { config: Record<string, unknown>; from: number } {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new MigrationError('config is not a JSON object');
+  }
+  let cfg = raw as Record<string, unknown>;
+  const from = cfg.version;
+  if (typeof from !== 'number' || !Number.isInteger(from) || from < 1) {
+    throw new MigrationError(`config has no valid "version" (got ${JSON.stringify(from)})`);
+  }
+  if (from > CONFIG_VERSION) {
+    throw new MigrationError(`config version ${from} is newer than this firmware understands (${CONFIG_VERSION}); was the firmware downgraded?`);
+  }
+  for (let v = from; v < CONFIG_VERSION; v++) {
+    const step = steps[v];
+    if (!step) throw new MigrationError(`no migration from config version ${v}`);
+    cfg = step(cfg);
+  }
+  return { config: cfg, from };
+}

@@ -1,0 +1,34 @@
+import { boolean, int, literal, nullable, object, oneOf, string, type Infer } from '../core/schema.js';
+
+/**
+ * The current config layout. Each later capability adds its section here,
+ * bumps CONFIG_VERSION and adds a step to migrations.ts, so a box upgraded
+ * from any older firmware keeps its settings.
+ */
+export const CONFIG_VERSION = 2;
+
+const hostPort = int({ min: 1, max: 65535 });
+
+export const configSchema = object({
+  version: literal(CONFIG_VERSION),
+  system: object({
+    name: string({ min: 1, max: 64 }).default('DVR').describe('shown on the console, the web page and in MQTT discovery'),
+    timezone: string({ min: 1, max: 64, pattern: /^[A-Za-z0-9_+\-/]+$/ }).default('UTC'),
+  }),
+  network: object({
+    httpPort: hostPort.default(80).describe('LAN port of the web page and API'),
+    bindAddress: string({ min: 1, max: 64, pattern: /^[0-9a-fA-F.:]+$/ }).default('0.0.0.0'),
+  }),
+  mqtt: object({
+    enabled: boolean().default(false),
+    url: string({ min: 1, max: 256, pattern: /^mqtts?:\/\/[^\s]+$/ }).default('mqtt://localhost:1883'),
+    username: nullable(string({ max: 128 })).default(null),
+    password: nullable(string({ max: 256 })).default(null),
+    baseTopic: string({ min: 1, max: 64, pattern: /^[A-Za-z0-9_\-/]+$/ }).default('dvr'),
+  }),
+  log: object({
+    level: oneOf(['debug', 'info', 'warn', 'error'] as const).default('info'),
+  }),
+});
+
+export type Config = Infer<typeof configSchema>;

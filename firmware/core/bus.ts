@@ -1,0 +1,55 @@
+import { EventEmitter } from 'node:events';
+
+/**
+ * The events services exchange. A service never imports another service to
+ * tell it something: it emits here, and whoever cares subscribes. Later
+ * issues add their events to this map, so every publisher and subscriber is
+ * type-checked against one definition.
+ */
+export interface BusEvents {
+  /** An alarm input changed state (GPIO, RS-485 module, ONVIF digital input). */
+  alarm: { source: string; input: string; active: boolean; at: number };
+  motion: { channel: string; active: boolean; at: number; cells?: number };
+  tamper: { channel: string; active: boolean; at: number };
+  videoLoss: { channel: string; lost: boolean; at: number };
+  diskState: { disk: string; state: DiskState; previous: DiskState | null; at: number; detail?: string };
+  cameraState: { channel: string; state: CameraState; at: number; detail?: string };
+  serviceState: { service: string; state: ServiceState; at: number; error?: string };
+  configChanged: { paths: string[]; at: number };
+}
+
+export type DiskState = 'ok' | 'unformatted' | 'foreign' | 'missing' | 'read-only' | 'failed' | 'full';
+export type CameraState = 'connecting' | 'streaming' | 'reconnecting' | 'unauthorized' | 'unreachable' | 'disabled';
+export type ServiceState = 'stopped' | 'starting' | 'running' | 'failed' | 'retrying' | 'waiting' | 'stopping';
+
+export type BusListener<K extends keyof BusEvents> = (event: BusEvents[K]) => void;
+
+export class EventBus {
+  private readonly emitter = new EventEmitter();
+
+  constructor(private readonly onListenerError: (name: string, err: unknown) => void = () => {}) {
+    // Many services subscribe to the same few events; the default cap of 10 is a false alarm here.
+    this.emitter.setMaxListeners(100);
+  }
+
+  /** Delivers synchronously. A throwing listener is reported, never breaks the emitter or other listeners. */
+  emit<K extends keyof BusEvents>(name: K, event: BusEvents[K]): void {
+    for (const l of this.emitter.listeners(name)) {
+      try {
+        (l as BusListener<K>)(event);
+      } catch (err) {
+        this.onListenerError(name, err);
+      }
+    }
+  }
+
+  /** Returns the function that unsubscribes. */
+  on<K extends keyof BusEvents>(name: K, listener: BusListener<K>): () => void {
+    this.emitter.on(name, listener);
+    return () => this.emitter.off(name, listener);
+  }
+
+  listenerCount(name: keyof BusEvents): number {
+    return this.emitter.listenerCount(name);
+  }
+}

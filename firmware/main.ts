@@ -1,0 +1,164 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadBoardProfile, type BoardProfile } from './board/profile.js';
+import { EventBus } from './core/bus.js';
+import { systemClock, type Clock } from './core/clock.js';
+import { Logger, LogRing, type LogLevel } from './core/log.js';
+import { packageRoot } from './core/paths.js';
+import { Supervisor } from './core/supervisor.js';
+import { ConfigStore, type LoadReport } from './config/store.js';
+import { ControlService } from './control/control-service.js';
+import { CONTROL_SOCKET, type ControlRequest } from './control/protocol.js';
+import { SystemdService } from './system/systemd-service.js';
+import { WatchdogService } from './system/watchdog-service.js';
+import { WebService } from './web/web-service.js';
+
+export interface FirmwareOptions {
+  board: string;
+  /** Where a board's relative paths point (the sim board's disks, ptys, data). */
+  varDir: string;
+  env?: NodeJS.ProcessEnv;
+  clock?: Clock;
+  /** Total time shutdown may take before services are abandoned. */
+  stopBoundMs?: number;
+  logLevel?: LogLevel;
+}
+
+export async function firmwareVersion(): Promise<string> {
+  const pkg = JSON.parse(await readFile(join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/**
+ * The composition root: loads the board and the config, wires the services
+ * and hands them to the Supervisor. Nothing here talks to hardware itself.
+ */
+export class Firmware {
+  readonly clock: Clock;
+  readonly ring = new LogRing(2000);
+  readonly log: Logger;
+  readonly bus: EventBus;
+  board!: BoardProfile;
+  config!: ConfigStore;
+  configReport!: LoadReport;
+  readonly supervisor: Supervisor;
+  private readonly startedAt: number;
+  private version = '0.0.0';
+
+  constructor(private readonly opts: FirmwareOptions) {
+    this.clock = opts.clock ?? systemClock;
+    this.log = new Logger('dvr', { ring: this.ring, level: opts.logLevel ?? 'info', now: () => this.clock.now() });
+    this.bus = new EventBus((name, err) => this.log.error('event listener threw', { event: name, error: String(err) }));
+    this.supervisor = new Supervisor({ bus: this.bus, log: this.log.child('supervisor'), clock: this.clock });
+    this.startedAt = this.clock.now();
+  }
+
+  get socketPath(): string {
+    return join(this.board.paths.run, CONTROL_SOCKET);
+  }
+
+  async start(): Promise<void> {
+    this.version = await firmwareVersion();
+    this.board = loadBoardProfile(this.opts.board, this.opts.varDir);
+    await mkdir(this.board.paths.data, { recursive: true, mode: 0o700 });
+    await mkdir(this.board.paths.run, { recursive: true, mode: 0o700 });
+    this.config = new ConfigStore({
+      dir: join(this.board.paths.data, 'config'),
+      boardDefaults: this.board.configDefaults,
+      log: this.log.child('config'),
+      bus: this.bus,
+      clock: this.clock,
+    });
+    this.configReport = await this.config.load();
+    this.log.info('firmware starting', { version: this.version, board: this.board.name, config: this.configReport.source });
+
+    const env = this.opts.env ?? process.env;
+    this.supervisor.add(new ControlService(this.socketPath, (req) => this.control(req), this.log.child('control')));
+    this.supervisor.add(
+      new WebService({
+        log: this.log.child('web'),
+        listen: () => ({ port: this.config.get().network.httpPort, host: this.config.get().network.bindAddress }),
+        status: () => this.supervisor.status(),
+      }),
+    );
+    if (this.board.watchdog) this.supervisor.add(new WatchdogService(this.board.watchdog, this.log.child('watchdog')));
+    const systemd = new SystemdService(env, this.log.child('systemd'), () => this.summary());
+    this.supervisor.add(systemd);
+    await this.supervisor.start();
+    systemd.ready();
+  }
+
+  async stop(): Promise<{ timedOut: string[] }> {
+    this.log.info('firmware stopping');
+    const r = await this.supervisor.stop(this.opts.stopBoundMs ?? 10_000);
+    this.log.info('firmware stopped', { timedOut: r.timedOut });
+    return r;
+  }
+
+  private summary(): string {
+    const s = this.supervisor.status();
+    const down = s.filter((x) => x.state !== 'running').map((x) => `${x.name} ${x.state}`);
+    return down.length ? `degraded: ${down.join(', ')}` : `running ${s.length} services`;
+  }
+
+  private async control(req: ControlRequest): Promise<unknown> {
+    switch (req.cmd) {
+      case 'status':
+        return {
+          version: this.version,
+          board: this.board.name,
+          uptimeS: Math.round((this.clock.now() - this.startedAt) / 1000),
+          config: this.configReport,
+          services: this.supervisor.status(),
+        };
+      case 'config.get':
+        return req.path ? this.config.getPath(req.path) : this.config.get();
+      case 'config.set':
+        await this.config.set(req.path, req.value);
+        this.log.info('setting changed', { path: req.path, by: 'cli' });
+        return this.config.getPath(req.path);
+      case 'config.reset':
+        await this.config.reset();
+        this.log.warn('factory reset of the config', { by: 'cli' });
+        return this.config.get();
+      case 'log.tail':
+        return this.ring.tail(Math.min(Math.max(1, req.n ?? 100), this.ring.capacity));
+      default:
+        throw new Error(`unknown command "${String((req as { cmd: unknown }).cmd).slice(0, 40)}"`);
+    }
+  }
+}
+
+/**
+ * Runs the firmware until SIGTERM/SIGINT, then stops within the bound and
+ * exits. A second signal, or a stop that overruns, exits at once.
+ */
+export async function runFirmware(opts: FirmwareOptions): Promise<void> {
+  const fw = new Firmware(opts);
+  const bound = opts.stopBoundMs ?? 10_000;
+  let stopping = false;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stopping) {
+      fw.log.warn('second signal: exiting now', { signal: sig });
+      process.exit(1);
+    }
+    stopping = true;
+    fw.log.info('signal received', { signal: sig });
+    // The last resort if a stop hangs beyond every per-service bound.
+    setTimeout(() => {
+      fw.log.error('shutdown overran its bound: exiting', { boundMs: bound });
+      process.exit(1);
+    }, bound + 1000).unref();
+    void fw.stop().then((r) => process.exit(r.timedOut.length ? 1 : 0));
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('uncaughtException', (err) => {
+    // A bug must not take recording down silently: log it loudly; systemd restarts us if it is fatal.
+    fw.log.error('uncaught exception', { error: err.message, stack: err.stack });
+  });
+  process.on('unhandledRejection', (err) => {
+    fw.log.error('unhandled rejection', { error: err instanceof Error ? err.message : String(err) });
+  });
+  await fw.start();
+}

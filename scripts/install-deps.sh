@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Install what the firmware needs on a Debian host: system packages, then npm
+# modules. Idempotent and quick when everything is already there.
+#
+#   scripts/install-deps.sh run    # enough to `make run` on the sim board
+#   scripts/install-deps.sh test   # run + what the test suite uses
+set -euo pipefail
+
+usage() {
+  echo "usage: $0 run|test" >&2
+  exit 2
+}
+
+[ $# -eq 1 ] || usage
+list=$1
+
+# gstreamer1.0-plugins-bad carries x265enc (--codec h265) and voaacenc (--audio)
+# for the RTSP test camera; x264enc is in -ugly.
+run_pkgs=(
+  mosquitto socat ffmpeg
+  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad gstreamer1.0-x gstreamer1.0-rtsp
+  gir1.2-gst-rtsp-server-1.0 python3-gst-1.0 python3-gi
+)
+test_pkgs=(e2fsprogs util-linux)
+
+case "$list" in
+  run) pkgs=("${run_pkgs[@]}") ;;
+  test) pkgs=("${run_pkgs[@]}" "${test_pkgs[@]}") ;;
+  *) usage ;;
+esac
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# --- Debian packages --------------------------------------------------------
+missing=()
+for p in "${pkgs[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [ "$status" = "install ok installed" ] || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "apt: all ${#pkgs[@]} packages for '$list' present"
+else
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "apt: missing packages (run as root to install): ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "apt: installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# --- npm ----------------------------------------------------------------------
+# -nt is also true when node_modules/.package-lock.json does not exist.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "npm: node_modules missing or older than package-lock.json, running npm ci"
+  # npm 11 warns about packages with install scripts; those are denied through
+  # allowScripts in package.json (koffi and serialport ship prebuilt binaries).
+  npm ci --no-audit --no-fund
+else
+  echo "npm: node_modules up to date"
+fi
