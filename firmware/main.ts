@@ -7,7 +7,7 @@ import { Logger, LogRing, type LogLevel } from './core/log.js';
 import { packageRoot } from './core/paths.js';
 import { Supervisor } from './core/supervisor.js';
 import { ConfigStore, type LoadReport } from './config/store.js';
-import { ControlService } from './control/control-service.js';
+import { ControlService, isLive } from './control/control-service.js';
 import { CONTROL_SOCKET, type ControlRequest } from './control/protocol.js';
 import { SystemdService } from './system/systemd-service.js';
 import { WatchdogService } from './system/watchdog-service.js';
@@ -22,6 +22,10 @@ export interface FirmwareOptions {
   /** Total time shutdown may take before services are abandoned. */
   stopBoundMs?: number;
   logLevel?: LogLevel;
+}
+
+export class FirmwareError extends Error {
+  override name = 'FirmwareError';
 }
 
 export async function firmwareVersion(): Promise<string> {
@@ -60,6 +64,9 @@ export class Firmware {
   async start(): Promise<void> {
     this.version = await firmwareVersion();
     this.board = loadBoardProfile(this.opts.board, this.opts.varDir);
+    if (await isLive(this.socketPath)) {
+      throw new FirmwareError(`another firmware is already running with ${this.socketPath}`);
+    }
     await mkdir(this.board.paths.data, { recursive: true, mode: 0o700 });
     await mkdir(this.board.paths.run, { recursive: true, mode: 0o700 });
     this.config = new ConfigStore({

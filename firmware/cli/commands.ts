@@ -12,7 +12,7 @@ import { migrate, MigrationError } from '../config/migrations.js';
 import { SettingPathError } from '../config/paths.js';
 import { configSchema } from '../config/schema.js';
 import { ConfigError, ConfigStore } from '../config/store.js';
-import { firmwareVersion, runFirmware } from '../main.js';
+import { FirmwareError, firmwareVersion, runFirmware } from '../main.js';
 import { formatStatus, type StatusReply } from './format.js';
 
 /** A mistake of the user's: printed as one line, never as a stack trace. */
@@ -194,7 +194,7 @@ async function configCommand(
   }
 }
 
-const KNOWN_ERRORS = [UserError, ConfigError, SchemaError, MigrationError, SettingPathError, BoardProfileError, NotRunningError, RemoteError];
+const KNOWN_ERRORS = [UserError, ConfigError, SchemaError, MigrationError, SettingPathError, BoardProfileError, NotRunningError, RemoteError, FirmwareError];
 
 /** The process entry: one clear line and a non-zero exit for anything the user can fix. */
 export async function cli(argv = process.argv.slice(2)): Promise<void> {

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Low } from 'lowdb';
 import type { EventBus } from '../core/bus.js';
@@ -70,7 +70,10 @@ export class ConfigStore {
   }
 
   async load(): Promise<LoadReport> {
-    if (!this.opts.readOnly) await mkdir(this.opts.dir, { recursive: true, mode: 0o700 });
+    if (!this.opts.readOnly) {
+      await mkdir(this.opts.dir, { recursive: true, mode: 0o700 });
+      await this.removeStaleTemps();
+    }
     const main = new DurableJsonFile<Config>(this.file);
     this.lastGood = new DurableJsonFile<Config>(this.lastGoodFile);
     const problems: string[] = [];
@@ -119,6 +122,13 @@ export class ConfigStore {
     await this.lastGood.write(factory);
     this.opts.log.info('no config yet: wrote factory settings', { file: this.file });
     return { source: 'factory', problems };
+  }
+
+  /** A write cut short by a crash leaves its temp file; it never held the only copy of anything. */
+  private async removeStaleTemps(): Promise<void> {
+    for (const f of await readdir(this.opts.dir)) {
+      if (/^\.config\.(json|last-good\.json)\.\d+\.tmp$/.test(f)) await unlink(join(this.opts.dir, f)).catch(() => {});
+    }
   }
 
   private async readValid(file: DurableJsonFile<Config>, problems: string[]): Promise<{ config: Config; from: number } | null> {

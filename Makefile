@@ -1,0 +1,35 @@
+# The two commands that must always work on a fresh Debian/Ubuntu machine:
+#   make run    the firmware on the sim board (installs what is missing first)
+#   make test   every test (installs what is missing first); CI runs exactly this
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+.PHONY: run test build typecheck bench deps deps-test clean
+
+deps:
+	@scripts/install-deps.sh run
+
+deps-test:
+	@scripts/install-deps.sh test
+
+build: deps
+	npx tsc -p tsconfig.json
+	@chmod +x dist/firmware/cli/dvr.js
+
+typecheck: deps-test
+	npx tsc -p tsconfig.test.json --noEmit
+
+run: build
+	node dist/scripts/sim/run.js
+
+# Type errors fail the build before a single test runs; tap then runs every test
+# with coverage thresholds from package.json, and the last line is the summary.
+test: deps-test typecheck
+	npx tsc -p tsconfig.json
+	@scripts/run-tests.sh
+
+# Benchmarks are never timed tests: each script under scripts/bench/ prints its figures.
+bench: build deps-test
+	node dist/scripts/bench/run-all.js
+
+clean:
+	rm -rf dist .tap coverage

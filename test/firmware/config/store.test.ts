@@ -1,0 +1,147 @@
+import t from 'tap';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EventBus } from '../../../firmware/core/bus.js';
+import { memoryLogger } from '../../../firmware/core/log.js';
+import { CONFIG_VERSION } from '../../../firmware/config/schema.js';
+import { ConfigError, ConfigStore } from '../../../firmware/config/store.js';
+
+const boardDefaults = { network: { httpPort: 8080 } };
+
+function fresh(dir = mkdtempSync(join(tmpdir(), 'cfg-')), extra: Partial<ConstructorParameters<typeof ConfigStore>[0]> = {}) {
+  const log = memoryLogger('config');
+  const store = new ConfigStore({ dir, boardDefaults, log, ...extra });
+  return { dir, store, log };
+}
+
+const onDisk = (dir: string, file = 'config.json') => JSON.parse(readFileSync(join(dir, file), 'utf8'));
+
+t.test('first boot writes the board factory settings, with the board overrides', async (t) => {
+  const { dir, store } = fresh();
+  const r = await store.load();
+  t.equal(r.source, 'factory');
+  t.equal(store.get().network.httpPort, 8080, 'board default applied');
+  t.equal(store.get().system.name, 'DVR', 'built-in default kept');
+  t.same(onDisk(dir), store.get());
+  t.same(onDisk(dir, 'config.last-good.json'), store.get());
+});
+
+t.test('round trip: a setting changed survives a restart and announces itself', async (t) => {
+  const { dir, store } = fresh();
+  await store.load();
+  const bus = new EventBus();
+  const changes: string[][] = [];
+  bus.on('configChanged', (e) => changes.push(e.paths));
+  const withBus = new ConfigStore({ dir, boardDefaults, log: memoryLogger(), bus });
+  await withBus.load();
+  await withBus.set('system.name', 'Shop front');
+  await withBus.set('mqtt.password', 's3cret');
+  t.same(changes, [['system.name'], ['mqtt.password']]);
+  const again = fresh(dir).store;
+  t.equal((await again.load()).source, 'file');
+  t.equal(again.get().system.name, 'Shop front');
+  t.equal(again.getPath('mqtt.password'), 's3cret');
+});
+
+t.test('an invalid change is refused and nothing on disk changes', async (t) => {
+  const { dir, store } = fresh();
+  await store.load();
+  const before = readFileSync(join(dir, 'config.json'), 'utf8');
+  await t.rejects(store.set('network.httpPort', 70000), /network.httpPort: 70000 is outside 1..65535/);
+  await t.rejects(store.set('network.htpPort', 81), /network.htpPort: unknown setting/);
+  await t.rejects(store.set('nosuch.thing', 1), /no setting "nosuch.thing"/);
+  await t.rejects(store.set('__proto__.polluted', 1), /invalid setting path/);
+  await t.rejects(store.replace({ version: CONFIG_VERSION, system: 'x' }), /system: expected an object/);
+  t.equal(readFileSync(join(dir, 'config.json'), 'utf8'), before);
+  t.equal(store.get().network.httpPort, 8080, 'memory unchanged too');
+  t.equal(({} as Record<string, unknown>).polluted, undefined);
+});
+
+t.test('a version 1 config is migrated forward, and the original kept', async (t) => {
+  const { dir, store } = fresh();
+  const v1 = { version: 1, deviceName: 'Warehouse', httpPort: 8088, timezone: 'Europe/London', mqttUrl: 'mqtt://broker.lan:1883' };
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(v1));
+  const r = await store.load();
+  t.equal(r.migratedFrom, 1);
+  const c = store.get();
+  t.equal(c.version, CONFIG_VERSION);
+  t.equal(c.system.name, 'Warehouse');
+  t.equal(c.system.timezone, 'Europe/London');
+  t.equal(c.network.httpPort, 8088);
+  t.same([c.mqtt.enabled, c.mqtt.url], [true, 'mqtt://broker.lan:1883']);
+  t.same(JSON.parse(readFileSync(join(dir, 'config.v1.json'), 'utf8')), v1, 'old file kept as config.v1.json');
+  t.equal(onDisk(dir).version, CONFIG_VERSION, 'migrated config written');
+  t.equal((await fresh(dir).store.load()).migratedFrom, undefined, 'migrates once');
+});
+
+t.test('a config from newer firmware is not guessed at', async (t) => {
+  const { dir, store } = fresh();
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ version: 99 }));
+  await t.rejects(store.load(), /version 99 is newer than this firmware understands/);
+});
+
+t.test('a corrupt file: the last good copy is restored and the broken one kept aside', async (t) => {
+  const { dir, store } = fresh();
+  await store.load();
+  await store.set('system.name', 'Keep me');
+  for (const broken of ['{"version": 2, "system": {', '', '{"version":2,"network":{"httpPort":"eighty"}}']) {
+    writeFileSync(join(dir, 'config.json'), broken);
+    const s = fresh(dir).store;
+    const r = await s.load();
+    t.equal(r.source, 'last-good');
+    t.match(r.problems.join('\n'), broken === '' ? /the file is empty/ : broken.includes('eighty') ? /httpPort: expected an integer/ : /not valid JSON/);
+    t.equal(s.get().system.name, 'Keep me', 'settings survived');
+    t.equal(onDisk(dir).system.name, 'Keep me', 'config.json repaired');
+  }
+  const kept = readdirSync(dir).filter((f) => f.startsWith('config.json.corrupt-'));
+  t.ok(kept.length >= 1, 'broken files kept for diagnosis');
+});
+
+t.test('corrupt with no usable last good copy: a clear error, nothing overwritten', async (t) => {
+  const { dir, store } = fresh();
+  writeFileSync(join(dir, 'config.json'), '{"version": 2, "syst');
+  writeFileSync(join(dir, 'config.last-good.json'), 'garbage');
+  const err = await store.load().then(
+    () => null,
+    (e: unknown) => e,
+  );
+  t.type(err, ConfigError);
+  t.match((err as Error).message, /config.json is not valid JSON.*no last good copy is usable.*dvr config reset/s);
+  t.equal(readFileSync(join(dir, 'config.json'), 'utf8'), '{"version": 2, "syst', 'the file is left for the installer');
+  // The way out: factory reset works even though load failed, and keeps the old file aside.
+  await store.reset();
+  t.equal(onDisk(dir).network.httpPort, 8080);
+  t.ok(readdirSync(dir).some((f) => f.startsWith('config.json.before-reset-')));
+});
+
+t.test('factory reset restores the board defaults and is durable', async (t) => {
+  const { dir, store } = fresh();
+  await store.load();
+  await store.set('system.name', 'Custom');
+  await store.reset();
+  t.equal(store.get().system.name, 'DVR');
+  t.equal(onDisk(dir).system.name, 'DVR');
+  t.equal(onDisk(dir, 'config.last-good.json').system.name, 'DVR');
+});
+
+t.test('read-only inspection never writes', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+  const ro = fresh(join(dir, 'config'), { readOnly: true }).store;
+  t.equal((await ro.load()).source, 'factory');
+  t.notOk(existsSync(join(dir, 'config')), 'no directory created');
+  await t.rejects(ro.set('system.name', 'x'), /read-only/);
+});
+
+t.test('invalid board defaults are reported as the board\'s fault', async (t) => {
+  const { store } = fresh(undefined, { boardDefaults: { network: { httpPort: 'x' } } });
+  await t.rejects(store.load(), /board's configDefaults are invalid/);
+});
+
+t.test('concurrent changes are applied in order, none lost', async (t) => {
+  const { dir, store } = fresh();
+  await store.load();
+  await Promise.all([store.set('system.name', 'a'), store.set('mqtt.baseTopic', 'b'), store.set('log.level', 'debug')]);
+  const c = onDisk(dir);
+  t.same([c.system.name, c.mqtt.baseTopic, c.log.level], ['a', 'b', 'debug']);
+});
