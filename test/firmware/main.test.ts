@@ -37,6 +37,10 @@ t.test('the firmware boots on the sim board, answers health, reports status, and
   // A setting changed through the running firmware is on disk and visible offline later.
   t.equal((await dvr(['config', 'set', 'system.name', 'Shop front', ...common])).code, 0);
 
+  const logs = await dvr(['logs', '-n', '3', ...common]);
+  t.equal(logs.stdout.trim().split('\n').length, 3, 'dvr logs prints the newest records');
+  t.match(JSON.parse(logs.stdout.trim().split('\n').at(-1)!), { level: 'info', svc: 'dvr', msg: 'setting changed', path: 'system.name' });
+
   const unknown = await fetch(`http://127.0.0.1:${port}/anything`);
   t.equal(unknown.status, 404, 'no route is served without a reason');
 
