@@ -208,7 +208,12 @@ export function record<T>(value: Schema<T>, key: RegExp = /^[A-Za-z0-9_.-]{1,64}
 }
 
 type Shape = Record<string, Schema<unknown>>;
-type ObjectOf<S extends Shape> = { [K in keyof S]: Infer<S[K]> };
+type OptionalKeys<S extends Shape> = { [K in keyof S]: undefined extends Infer<S[K]> ? K : never }[keyof S];
+type Simplify<T> = { [K in keyof T]: T[K] };
+/** Fields whose schema allows undefined (`.optional()`) become optional properties. */
+type ObjectOf<S extends Shape> = Simplify<
+  { [K in Exclude<keyof S, OptionalKeys<S>>]: Infer<S[K]> } & { [K in OptionalKeys<S>]?: Infer<S[K]> }
+>;
 
 /**
  * An object with known fields. Unknown fields are an error: a misspelt
