@@ -84,6 +84,9 @@ export class Firmware {
     this.supervisor.add(
       new WebService({
         log: this.log.child('web'),
+        clock: this.clock,
+        config: this.config,
+        dataDir: this.board.paths.data,
         listen: () => ({ port: this.config.get().network.httpPort, host: this.config.get().network.bindAddress }),
         status: () => this.supervisor.status(),
       }),

@@ -1,0 +1,137 @@
+import { object, oneOf, string, nullable } from '../../core/schema.js';
+import type { AuditLog } from '../audit.js';
+import type { LoginGuard } from '../auth/login-guard.js';
+import { channelRightsSchema, ROLES } from '../auth/roles.js';
+import type { SessionStore } from '../auth/sessions.js';
+import { sessionCookie } from '../auth/web-auth.js';
+import { UserError, type UserStore } from '../auth/users.js';
+import { HttpError, badRequest } from '../http/errors.js';
+import type { Router } from '../http/router.js';
+
+export interface AuthRouteDeps {
+  users: UserStore;
+  sessions: SessionStore;
+  guard: LoginGuard;
+  audit: AuditLog;
+}
+
+const credentials = object({ name: string({ min: 1, max: 64 }), password: string({ min: 1, max: 256 }) });
+
+function userError(e: unknown): never {
+  if (e instanceof UserError) {
+    const status = { invalid: 422, 'weak-password': 422, exists: 409, 'not-found': 404, 'setup-done': 409, 'last-admin': 409 }[e.code];
+    throw new HttpError(status, e.code, e.message);
+  }
+  throw e;
+}
+
+/** Setup, login, logout, the current account, and account management (admin). */
+export function addAuthRoutes(router: Router, d: AuthRouteDeps): void {
+  router.add({
+    method: 'GET', path: '/api/v1/setup', access: 'public', summary: 'whether the admin account still has to be created',
+    handler: async () => ({ body: { setupNeeded: d.users.setupNeeded } }),
+  });
+
+  router.add({
+    method: 'POST', path: '/api/v1/setup', access: 'setup', body: credentials, summary: 'first boot: create the admin account',
+    handler: async ({ body, from }) => {
+      const account = await d.users.createFirstAdmin(body.name, body.password).catch(userError);
+      await d.audit.record('setup', account.name, from);
+      const s = d.sessions.create(account.name);
+      return { status: 201, body: { account, csrf: s.csrf }, headers: { 'set-cookie': sessionCookie(s.id, null) } };
+    },
+  });
+
+  router.add({
+    method: 'POST', path: '/api/v1/login', access: 'public', body: credentials, summary: 'log in; sets the session cookie and returns the CSRF token',
+    handler: async ({ body, from }) => {
+      if (d.users.setupNeeded) throw new HttpError(503, 'setup-required', 'create the admin account first');
+      const keys = [`ip:${from}`, `user:${body.name}`];
+      const wait = d.guard.retryAfter(keys);
+      if (wait > 0) {
+        throw new HttpError(429, 'locked', `too many failed logins: try again in ${Math.ceil(wait / 1000)} s`, { 'retry-after': String(Math.ceil(wait / 1000)) });
+      }
+      const account = await d.users.authenticate(body.name, body.password);
+      if (!account) {
+        d.guard.failure(keys);
+        await d.audit.record('login-failed', body.name.slice(0, 64), from);
+        throw new HttpError(401, 'bad-credentials', 'wrong user name or password');
+      }
+      d.guard.success(keys);
+      await d.audit.record('login', account.name, from);
+      const s = d.sessions.create(account.name);
+      return { body: { account, csrf: s.csrf }, headers: { 'set-cookie': sessionCookie(s.id, null) } };
+    },
+  });
+
+  router.add({
+    method: 'POST', path: '/api/v1/logout', access: 'viewer', summary: 'end this session',
+    handler: async ({ sessionId, account, from }) => {
+      if (sessionId) d.sessions.end(sessionId);
+      await d.audit.record('logout', account!.name, from);
+      return { status: 204, headers: { 'set-cookie': sessionCookie('', 0) } };
+    },
+  });
+
+  router.add({
+    method: 'GET', path: '/api/v1/me', access: 'viewer', summary: 'the logged-in account',
+    handler: async ({ account }) => ({ body: { account } }),
+  });
+
+  router.add({
+    method: 'POST', path: '/api/v1/me/password', access: 'viewer', summary: 'change my password (needs the current one)',
+    body: object({ current: string({ min: 1, max: 256 }), password: string({ min: 1, max: 256 }) }),
+    handler: async ({ account, body, from, sessionId }) => {
+      if (!(await d.users.authenticate(account!.name, body.current))) throw new HttpError(403, 'bad-credentials', 'current password is wrong');
+      await d.users.setPassword(account!.name, body.password).catch(userError);
+      d.sessions.endUser(account!.name, sessionId ?? undefined);
+      await d.audit.record('password-changed', account!.name, from);
+      return { status: 204 };
+    },
+  });
+
+  router.add({
+    method: 'GET', path: '/api/v1/users', access: 'admin', summary: 'list accounts',
+    handler: async () => ({ body: { users: d.users.list() } }),
+  });
+
+  router.add({
+    method: 'POST', path: '/api/v1/users', access: 'admin', summary: 'add an account',
+    body: object({ name: string({ min: 1, max: 64 }), password: string({ min: 1, max: 256 }), role: oneOf(ROLES), channels: nullable(channelRightsSchema).default(null) }),
+    handler: async ({ body, account, from }) => {
+      const created = await d.users.addUser(body.name, body.role, body.password, body.channels).catch(userError);
+      await d.audit.record('user-added', account!.name, from, { user: created.name, role: created.role });
+      return { status: 201, body: { account: created } };
+    },
+  });
+
+  router.add({
+    method: 'PATCH', path: '/api/v1/users/:name', access: 'admin', summary: 'change the role or channel rights of an account',
+    body: object({ role: oneOf(ROLES), channels: nullable(channelRightsSchema).default(null) }),
+    handler: async ({ params, body, account, from }) => {
+      const changed = await d.users.setRole(params.name!, body.role, body.channels).catch(userError);
+      d.sessions.endUser(changed.name);
+      await d.audit.record('user-changed', account!.name, from, { user: changed.name, role: changed.role });
+      return { body: { account: changed } };
+    },
+  });
+
+  router.add({
+    method: 'DELETE', path: '/api/v1/users/:name', access: 'admin', summary: 'remove an account and end its sessions',
+    handler: async ({ params, account, from }) => {
+      if (params.name === account!.name) throw badRequest('you cannot remove your own account', 'self');
+      await d.users.removeUser(params.name!).catch(userError);
+      d.sessions.endUser(params.name!);
+      await d.audit.record('user-removed', account!.name, from, { user: params.name });
+      return { status: 204 };
+    },
+  });
+
+  router.add({
+    method: 'GET', path: '/api/v1/audit', access: 'admin', summary: 'the audit log, newest last',
+    handler: async ({ query }) => {
+      const n = Math.min(5000, Math.max(1, Number(query.get('n') ?? 200) || 200));
+      return { body: { records: await d.audit.tail(n) } };
+    },
+  });
+}

@@ -1,0 +1,192 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../../core/log.js';
+import { SchemaError, type Schema } from '../../core/schema.js';
+import type { Account } from '../auth/users.js';
+import { roleAtLeast, type Role } from '../auth/roles.js';
+import { badRequest, forbidden, HttpError, notFound, unauthorized } from './errors.js';
+
+/**
+ * Who may call a route: `public` (no login: health, login, setup status),
+ * `setup` (only while no account exists), or the lowest role allowed.
+ * There is no route without one of these: the type makes forgetting impossible.
+ */
+export type Access = 'public' | 'setup' | Role;
+
+export interface RequestContext<B = unknown> {
+  req: IncomingMessage;
+  res: ServerResponse;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  body: B;
+  /** The logged-in account; null only on public and setup routes. */
+  account: Account | null;
+  /** Client address, for the audit log and the login guard. */
+  from: string;
+  sessionId: string | null;
+}
+
+export interface Reply {
+  status?: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface Route<B = unknown> {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  access: Access;
+  /** Validates the JSON body; routes without it refuse a body. */
+  body?: Schema<B>;
+  maxBodyBytes?: number;
+  summary: string;
+  /** Returns a reply, or undefined when it wrote the response itself (downloads, streams). */
+  handler: (ctx: RequestContext<B>) => Promise<Reply | undefined>;
+}
+
+/** What the router needs to know about the caller; provided by the auth layer. */
+export interface Authenticator {
+  setupNeeded(): boolean;
+  /** The account behind the request's session or token, or null. Throws HttpError for a bad CSRF token. */
+  identify(req: IncomingMessage, method: string): Promise<{ account: Account; sessionId: string | null } | null>;
+}
+
+const PARAM = /^[A-Za-z0-9._-]{1,128}$/;
+const DEFAULT_MAX_BODY = 64 * 1024;
+
+interface Compiled {
+  route: Route<unknown>;
+  parts: string[];
+}
+
+export class Router {
+  private readonly routes: Compiled[] = [];
+
+  constructor(
+    private readonly auth: Authenticator,
+    private readonly log: Logger,
+  ) {}
+
+  add<B>(route: Route<B>): void {
+    this.routes.push({ route: route as Route<unknown>, parts: route.path.split('/').filter(Boolean) });
+  }
+
+  list(): Route<unknown>[] {
+    return this.routes.map((r) => r.route);
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const url = new URL(req.url ?? '/', 'http://box');
+      const method = req.method ?? 'GET';
+      const { compiled, params, allowed } = this.match(method === 'HEAD' ? 'GET' : method, url.pathname);
+      if (!compiled) {
+        if (allowed.length) throw new HttpError(405, 'method-not-allowed', `use ${allowed.join(', ')}`, { allow: allowed.join(', ') });
+        throw notFound();
+      }
+      const route = compiled.route;
+      const from = req.socket.remoteAddress ?? 'unknown';
+      let account: Account | null = null;
+      let sessionId: string | null = null;
+      if (route.access === 'setup') {
+        if (!this.auth.setupNeeded()) throw new HttpError(409, 'setup-done', 'the box is already set up: log in');
+      } else if (route.access !== 'public') {
+        if (this.auth.setupNeeded()) throw new HttpError(503, 'setup-required', 'create the admin account first');
+        const who = await this.auth.identify(req, method);
+        if (!who) throw unauthorized();
+        if (!roleAtLeast(who.account.role, route.access)) throw forbidden();
+        account = who.account;
+        sessionId = who.sessionId;
+      }
+      const body = await this.readBody(req, route);
+      const reply = await route.handler({ req, res, params, query: url.searchParams, body, account, from, sessionId });
+      if (reply) send(res, reply.status ?? 200, reply.body ?? null, reply.headers);
+    } catch (err) {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      if (err instanceof HttpError) return send(res, err.status, { error: { code: err.code, message: err.message } }, err.headers);
+      this.log.error('request failed', { method: req.method, url: req.url?.slice(0, 200), error: (err as Error).message });
+      send(res, 500, { error: { code: 'internal', message: 'internal error' } });
+    }
+  }
+
+  private match(method: string, pathname: string): { compiled?: Compiled; params: Record<string, string>; allowed: string[] } {
+    let segments: string[];
+    try {
+      segments = pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    } catch {
+      throw badRequest('malformed path');
+    }
+    const allowed: string[] = [];
+    for (const c of this.routes) {
+      if (c.parts.length !== segments.length) continue;
+      const params: Record<string, string> = {};
+      let ok = true;
+      for (let i = 0; i < c.parts.length && ok; i++) {
+        const p = c.parts[i]!;
+        const s = segments[i]!;
+        if (p.startsWith(':')) {
+          // Parameters never carry separators or dot-dot: no path traversal through any route.
+          if (!PARAM.test(s) || s === '.' || s === '..') ok = false;
+          else params[p.slice(1)] = s;
+        } else if (p !== s) ok = false;
+      }
+      if (!ok) continue;
+      if (c.route.method === method) return { compiled: c, params, allowed };
+      allowed.push(c.route.method);
+    }
+    return { params: {}, allowed };
+  }
+
+  private async readBody(req: IncomingMessage, route: Route<unknown>): Promise<unknown> {
+    const max = route.maxBodyBytes ?? DEFAULT_MAX_BODY;
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > max) throw new HttpError(413, 'too-large', `body over ${max} bytes`);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > max) throw new HttpError(413, 'too-large', `body over ${max} bytes`);
+      chunks.push(chunk as Buffer);
+    }
+    if (!route.body) {
+      if (size > 0) throw badRequest('this request takes no body');
+      return undefined;
+    }
+    if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) {
+      throw new HttpError(415, 'unsupported-media-type', 'send JSON with content-type application/json');
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      throw badRequest('body is not valid JSON');
+    }
+    try {
+      return route.body.parse(json);
+    } catch (e) {
+      if (e instanceof SchemaError) throw new HttpError(422, 'invalid', e.message);
+      throw e;
+    }
+  }
+}
+
+export const SECURITY_HEADERS: Record<string, string> = {
+  'content-security-policy': "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+};
+
+export function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    ...SECURITY_HEADERS,
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(res.req.method === 'HEAD' ? undefined : text);
+}
