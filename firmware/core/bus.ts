@@ -16,7 +16,21 @@ export interface BusEvents {
   cameraState: { channel: string; state: CameraState; at: number; detail?: string };
   serviceState: { service: string; state: ServiceState; at: number; error?: string };
   configChanged: { paths: string[]; at: number };
+  /** A channel recorded nothing from `from` to `to` (µs since the epoch): the camera dropped, stalled or refused. */
+  recordingGap: { channel: string; from: number; to: number; reason: string; at: number };
+  /** The recording store reused a block: its recording [start, end] (µs) is gone. */
+  storageOverwrite: { disk: string; block: number; channel: string; stream: string; start: number; end: number; at: number };
+  /** The recording store deleted a block before it was needed (max age, by hand, repair). */
+  storageDeletion: { disk: string; block: number; channel: string; stream: string; start: number; end: number; reason: StorageDeletionReason; at: number };
+  /** An event lock of a channel's time range (µs) was added, removed or lapsed. */
+  storageLock: { id: string; channel: string; start: number; end: number; action: 'added' | 'removed' | 'expired'; reason: string; expiresMs?: number; at: number };
+  /** Recording cannot continue as configured: raised once, cleared (active false) when it can again. */
+  storageAlarm: { kind: StorageAlarmKind; active: boolean; channel?: string; stream?: string; detail: string; at: number };
 }
+
+export type StorageDeletionReason = 'max-age' | 'manual' | 'repair';
+/** all-locked: everything left is locked; full: stop-when-full reached; no-disk: no writable disk. */
+export type StorageAlarmKind = 'all-locked' | 'full' | 'no-disk';
 
 export type DiskState = 'ok' | 'unformatted' | 'foreign' | 'missing' | 'read-only' | 'failed' | 'full';
 export type CameraState = 'connecting' | 'streaming' | 'reconnecting' | 'unauthorized' | 'unreachable' | 'disabled';
