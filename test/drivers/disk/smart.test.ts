@@ -11,7 +11,7 @@ t.test('smartctl on a device without SMART: no verdict, the reason kept', async 
     hasSmartctl = false;
   }
   if (!hasSmartctl) {
-    t.skip('smartctl is not installed (Debian smartmontools; make test installs it)');
+    t.skip('smartctl is not installed (Debian smartmontools; make test installs it)', () => {});
     return;
   }
   // /dev/null is a real character device smartctl refuses: its genuine error output.
