@@ -1,0 +1,203 @@
+// The PTZ service: owns one RS-485 line, the bus on it, a controller per
+// dome, and the tours and park timers that drive them.
+import { SerialBus, SerialLine, type SerialLineOptions } from '../../drivers/serial/index.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import { memoryLogger, type Logger } from '../core/log.js';
+import type { Service } from '../core/service.js';
+import { PelcoController, type Direction, type PatternAction, type Preset, type PtzController, type PtzPosition } from './controller.js';
+import type { PelcoProtocol } from './pelco.js';
+import { ParkTimer, TourRunner, validateTour, type ParkOptions, type Tour } from './tour.js';
+
+export interface DomeConfig {
+  /** Stable id used by the API, e.g. "cam3". */
+  id: string;
+  protocol: PelcoProtocol;
+  address: number;
+  /** If this dome talks at another rate than the line's default. */
+  baudRate?: number;
+  queueLimit?: number;
+  queryTimeoutMs?: number;
+  presetSpeed?: boolean;
+  park?: ParkOptions;
+}
+
+export interface PtzServiceOptions {
+  line: SerialLineOptions;
+  domes: DomeConfig[];
+  /** Inter-frame gap on the bus (ms). */
+  gapMs?: number;
+  /** Drives tours and park; the bus's own short waits use real time. */
+  clock?: Clock;
+  log?: Logger;
+  name?: string;
+}
+
+/** A dome as users see it: every command counts as activity (resets park, ends a running tour). */
+class ManagedDome implements PtzController {
+  tour: TourRunner | undefined;
+  park: ParkTimer | undefined;
+
+  constructor(readonly raw: PelcoController) {}
+
+  #user(): void {
+    this.tour?.stop();
+    this.park?.activity();
+  }
+
+  move(pan: number, tilt: number, zoom: number, options?: { turbo?: boolean }): Promise<void> {
+    this.#user();
+    return this.raw.move(pan, tilt, zoom, options);
+  }
+  stop(): Promise<void> {
+    this.#user();
+    return this.raw.stop();
+  }
+  gotoPreset(n: number, speed?: number): Promise<void> {
+    this.#user();
+    return this.raw.gotoPreset(n, speed);
+  }
+  setPreset(n: number, name?: string): Promise<void> {
+    this.#user();
+    return this.raw.setPreset(n, name);
+  }
+  clearPreset(n: number): Promise<void> {
+    this.#user();
+    return this.raw.clearPreset(n);
+  }
+  presets(): Preset[] {
+    return this.raw.presets();
+  }
+  focus(direction: Direction): Promise<void> {
+    this.#user();
+    return this.raw.focus(direction);
+  }
+  iris(direction: Direction): Promise<void> {
+    this.#user();
+    return this.raw.iris(direction);
+  }
+  aux(n: number, on: boolean): Promise<void> {
+    return this.raw.aux(n, on); // a relay or wiper is not "looking somewhere": park keeps counting
+  }
+  autoScan(on: boolean): Promise<void> {
+    this.#user();
+    return this.raw.autoScan(on);
+  }
+  pattern(action: PatternAction, n?: number): Promise<void> {
+    this.#user();
+    return this.raw.pattern(action, n);
+  }
+  position(): Promise<PtzPosition> {
+    return this.raw.position();
+  }
+}
+
+export class PtzService implements Service {
+  readonly name: string;
+  #line: SerialLine | undefined;
+  #bus: SerialBus | undefined;
+  readonly #domes = new Map<string, ManagedDome>();
+
+  constructor(private readonly options: PtzServiceOptions) {
+    this.name = options.name ?? 'ptz';
+  }
+
+  #logger: Logger | undefined;
+
+  get #log(): Logger {
+    this.#logger ??= this.options.log ?? memoryLogger(this.name);
+    return this.#logger;
+  }
+
+  get #clock(): Clock {
+    return this.options.clock ?? systemClock;
+  }
+
+  async start(): Promise<void> {
+    await this.stop();
+    const ids = new Set<string>();
+    for (const d of this.options.domes) {
+      if (ids.has(d.id)) throw new Error(`PTZ dome id "${d.id}" is configured twice`);
+      ids.add(d.id);
+    }
+    const line = new SerialLine(this.options.line);
+    this.#line = line;
+    await line.open();
+    const rs = line.rs485;
+    if (rs.requested && !rs.enabled) {
+      // A pty, a USB adapter with automatic direction, or a UART without kernel
+      // RS-485 support: frames still go out; direction is someone else's job.
+      this.#log.warn('kernel RS-485 mode not available', { path: this.options.line.path, error: rs.error, code: rs.code });
+    }
+    const bus = new SerialBus({ line, log: this.#log, gapMs: this.options.gapMs });
+    this.#bus = bus;
+    for (const d of this.options.domes) {
+      const device = bus.device({ name: d.id, address: d.address, baudRate: d.baudRate, queueLimit: d.queueLimit });
+      const dome = new ManagedDome(
+        new PelcoController({
+          protocol: d.protocol,
+          address: d.address,
+          device,
+          queryTimeoutMs: d.queryTimeoutMs,
+          presetSpeed: d.presetSpeed,
+        }),
+      );
+      if (d.park) {
+        dome.park = new ParkTimer(dome.raw, d.park, this.#clock, this.#log.child(`${this.name}.${d.id}`));
+        dome.park.activity();
+      }
+      this.#domes.set(d.id, dome);
+    }
+    this.#log.info('PTZ bus ready', { path: this.options.line.path, domes: [...ids], rs485: rs.enabled });
+  }
+
+  async stop(): Promise<void> {
+    for (const d of this.#domes.values()) {
+      d.tour?.stop();
+      d.park?.suspend();
+    }
+    this.#domes.clear();
+    this.#bus?.close();
+    this.#bus = undefined;
+    const line = this.#line;
+    this.#line = undefined;
+    await line?.close();
+  }
+
+  /** The RS-485 status of the line (after start). */
+  get rs485(): SerialLine['rs485'] | undefined {
+    return this.#line?.rs485;
+  }
+
+  dome(id: string): PtzController {
+    return this.#dome(id);
+  }
+
+  /** Starts `tour` on dome `id`, replacing any tour running there. */
+  startTour(id: string, tour: Tour): void {
+    const dome = this.#dome(id);
+    validateTour(tour);
+    dome.tour?.stop();
+    dome.park?.suspend();
+    const runner = new TourRunner(dome.raw, tour, this.#clock, this.#log.child(`${this.name}.${id}`), () => {
+      if (dome.tour === runner) dome.tour = undefined;
+      dome.park?.activity(); // idle time counts from the tour's end
+    });
+    dome.tour = runner;
+    runner.start();
+  }
+
+  stopTour(id: string): void {
+    this.#dome(id).tour?.stop();
+  }
+
+  tourRunning(id: string): string | undefined {
+    const t = this.#dome(id).tour;
+    return t?.running ? t.tour.name : undefined;
+  }
+
+  #dome(id: string): ManagedDome {
+    const d = this.#domes.get(id);
+    if (!d) throw new Error(`no PTZ dome "${id}"${this.#line ? '' : ' (service not started)'}`);
+    return d;
+  }
+}
