@@ -3,7 +3,7 @@
 #   make test   every test (installs what is missing first); CI runs exactly this
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
-.PHONY: run test build typecheck bench deps deps-test clean
+.PHONY: run test build typecheck bench deps deps-test clean vboard
 
 deps:
 	@scripts/install-deps.sh run
@@ -26,6 +26,14 @@ run: build
 test: deps-test typecheck
 	npx tsc -p tsconfig.json
 	@scripts/run-tests.sh
+
+# The firmware on the virtual board (scripts/vboard/): a QEMU guest with Linux's
+# virtual drivers as the hardware; builds it the first time (minutes, cached in
+# var/vboard/), prints the forwarded web URL, runs until Ctrl-C. The SATA disk
+# images persist in var/vboard/disks/. VBOARD_HTTP_PORT=N picks the host port.
+vboard: build deps-test
+	@scripts/vboard/build.sh
+	@scripts/vboard/run.sh --follow --timeout 0 --disks var/vboard/disks scripts/vboard/firmware.sh
 
 # Benchmarks are never timed tests: each script under scripts/bench/ prints its figures.
 bench: build deps-test

@@ -15,14 +15,24 @@ usage() {
 list=$1
 
 # gstreamer1.0-plugins-bad carries x265enc (--codec h265) and voaacenc (--audio)
-# for the RTSP test camera; x264enc is in -ugly.
+# for the RTSP test camera; x264enc is in -ugly. libx264-dev and
+# libturbojpeg0-dev: drivers/encoder loads libx264.so.164 and libturbojpeg.so
+# through koffi, and its layout generator reads x264.h.
 run_pkgs=(
   mosquitto socat ffmpeg
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad gstreamer1.0-x gstreamer1.0-rtsp
   gir1.2-gst-rtsp-server-1.0 python3-gst-1.0 python3-gi
+  libx264-dev libturbojpeg0-dev
 )
-test_pkgs=(e2fsprogs util-linux)
+# The virtual board (scripts/vboard/): QEMU, the initramfs tools, what builds
+# the out-of-tree kernel modules (objtool needs libelf1) and the front-panel
+# helper, and the V4L2 and GPIO tools its tests run inside the guest.
+test_pkgs=(
+  e2fsprogs util-linux
+  qemu-system-x86 busybox-static kmod cpio zstd xz-utils build-essential libelf1
+  v4l-utils gpiod smartmontools
+)
 
 case "$list" in
   run) pkgs=("${run_pkgs[@]}") ;;
