@@ -1,0 +1,185 @@
+/**
+ * Streaming parser for what arrives on an RTSP connection: requests,
+ * responses and `$`-interleaved binary frames, fed chunks with arbitrary
+ * boundaries. Bounded: a message head, a body and an interleaved frame each
+ * have a size limit, so the buffer never exceeds roughly the largest of them.
+ * After a protocol error the connection is unusable (framing is lost) and
+ * every later push throws the same error.
+ */
+import { RtspProtocolError } from './errors.js';
+import { RtspHeaders, type RtspRequest, type RtspResponse } from './message.js';
+
+export type RtspItem =
+  | { type: 'request'; message: RtspRequest }
+  | { type: 'response'; message: RtspResponse }
+  | { type: 'interleaved'; channel: number; data: Uint8Array };
+
+export interface RtspLimits {
+  /** Longest start or header line. */
+  maxLineLength: number;
+  maxHeaders: number;
+  /** Whole head (start line + headers). */
+  maxHeadBytes: number;
+  /** Content-Length upper bound (an SDP is a few kB). */
+  maxBodyBytes: number;
+}
+
+export const defaultLimits: RtspLimits = {
+  maxLineLength: 4096,
+  maxHeaders: 64,
+  maxHeadBytes: 16384,
+  maxBodyBytes: 1 << 20,
+};
+
+const RESPONSE_LINE = /^(RTSP\/\d\.\d) (\d{3})(?: (.*))?$/;
+const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) (\S+) (RTSP\/\d\.\d)$/;
+const HEADER = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+)[ \t]*:[ \t]*(.*?)[ \t]*$/;
+
+export class RtspParser {
+  private buf: Buffer = Buffer.alloc(0);
+  private failed: RtspProtocolError | undefined;
+  /** A parsed head waiting for its body. */
+  private pending: { head: RtspItem & { type: 'request' | 'response' }; length: number } | undefined;
+  /** How far the current head was already checked, so tiny chunks do not rescan it (O(n²)). */
+  private scanPos = 0;
+  private scanLineStart = 0;
+  readonly limits: RtspLimits;
+
+  constructor(limits: Partial<RtspLimits> = {}) {
+    this.limits = { ...defaultLimits, ...limits };
+  }
+
+  /** Bytes held waiting for the rest of a message or frame. */
+  get buffered(): number {
+    return this.buf.length;
+  }
+
+  push(chunk: Uint8Array): RtspItem[] {
+    if (this.failed) throw this.failed;
+    this.buf = this.buf.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.buf, chunk]);
+    const out: RtspItem[] = [];
+    try {
+      for (;;) {
+        const item = this.next();
+        if (!item) break;
+        out.push(item);
+      }
+    } catch (e) {
+      this.failed = e instanceof RtspProtocolError ? e : new RtspProtocolError(String(e));
+      this.buf = Buffer.alloc(0);
+      throw this.failed;
+    }
+    // Drop the consumed prefix's backing store when little remains.
+    if (this.buf.length === 0) this.buf = Buffer.alloc(0);
+    return out;
+  }
+
+  private take(n: number): Buffer {
+    // Copies: the caller may keep items while the buffer moves on.
+    const part = Buffer.from(this.buf.subarray(0, n));
+    this.buf = this.buf.subarray(n);
+    return part;
+  }
+
+  private next(): RtspItem | undefined {
+    const b = this.buf;
+    if (this.pending) {
+      if (b.length < this.pending.length) return undefined;
+      const { head, length } = this.pending;
+      this.pending = undefined;
+      head.message.body = this.take(length);
+      return head;
+    }
+    // Tolerate blank lines between messages (some cameras add a CRLF).
+    let skip = 0;
+    while (skip < b.length && (b[skip] === 0x0d || b[skip] === 0x0a)) skip++;
+    if (skip > 0) {
+      this.buf = b.subarray(skip);
+      this.scanPos = 0;
+      this.scanLineStart = 0;
+    }
+    if (this.buf.length === 0) return undefined;
+    if (this.buf[0] === 0x24) {
+      if (this.buf.length < 4) return undefined;
+      const channel = this.buf[1]!;
+      const len = this.buf.readUInt16BE(2);
+      if (this.buf.length < 4 + len) return undefined;
+      this.buf = this.buf.subarray(4);
+      return { type: 'interleaved', channel, data: this.take(len) };
+    }
+    return this.head();
+  }
+
+  private head(): RtspItem | undefined {
+    const b = this.buf;
+    const L = this.limits;
+    const end = b.indexOf('\r\n\r\n');
+    const endLf = end < 0 ? b.indexOf('\n\n') : -1;
+    const headEnd = end >= 0 ? end : endLf;
+    const scanned = headEnd >= 0 ? headEnd : b.length;
+    // Fail early on binary junk or overlong lines instead of buffering up to the limit.
+    let lineStart = this.scanLineStart;
+    for (let i = this.scanPos; i < scanned; i++) {
+      const c = b[i]!;
+      if (c === 0x0a) {
+        lineStart = i + 1;
+        continue;
+      }
+      if ((c < 0x20 && c !== 0x0d && c !== 0x09) || c === 0x7f) {
+        throw new RtspProtocolError(`control byte 0x${c.toString(16).padStart(2, '0')} in message head at offset ${i}`);
+      }
+      if (i - lineStart >= L.maxLineLength) throw new RtspProtocolError(`header line longer than ${L.maxLineLength} bytes`);
+    }
+    this.scanPos = scanned;
+    this.scanLineStart = lineStart;
+    if (headEnd < 0) {
+      if (b.length > L.maxHeadBytes) throw new RtspProtocolError(`message head longer than ${L.maxHeadBytes} bytes`);
+      return undefined;
+    }
+    if (headEnd > L.maxHeadBytes) throw new RtspProtocolError(`message head longer than ${L.maxHeadBytes} bytes`);
+    this.scanPos = 0;
+    this.scanLineStart = 0;
+    const text = b.subarray(0, headEnd).toString('latin1');
+    this.buf = b.subarray(headEnd + (end >= 0 ? 4 : 2));
+    const lines = text.split(/\r?\n/);
+    const start = lines.shift()!;
+    const headers = new RtspHeaders();
+    let count = 0;
+    let last: [string, string] | undefined;
+    const list: [string, string][] = [];
+    for (const line of lines) {
+      if (/^[ \t]/.test(line) && last) {
+        last[1] = `${last[1]} ${line.trim()}`.trim(); // obsolete line folding
+        continue;
+      }
+      const m = HEADER.exec(line);
+      if (!m) throw new RtspProtocolError(`malformed header line "${line.slice(0, 80)}"`);
+      if (++count > L.maxHeaders) throw new RtspProtocolError(`more than ${L.maxHeaders} headers`);
+      last = [m[1]!, m[2]!];
+      list.push(last);
+    }
+    for (const [k, v] of list) headers.append(k, Buffer.from(v, 'latin1').toString('utf8'));
+    const lengths = headers.getAll('content-length');
+    let length = 0;
+    if (lengths.length > 0) {
+      if (!lengths.every((v) => v === lengths[0]) || !/^\d{1,10}$/.test(lengths[0]!)) {
+        throw new RtspProtocolError(`invalid Content-Length "${lengths.join(', ').slice(0, 40)}"`);
+      }
+      length = Number(lengths[0]);
+      if (length > L.maxBodyBytes) throw new RtspProtocolError(`body of ${length} bytes exceeds the ${L.maxBodyBytes}-byte limit`);
+    }
+    let item: RtspItem & { type: 'request' | 'response' };
+    const empty = new Uint8Array(0);
+    const rm = RESPONSE_LINE.exec(start);
+    if (rm) {
+      item = { type: 'response', message: { version: rm[1]!, status: Number(rm[2]), reason: rm[3] ?? '', headers, body: empty } };
+    } else {
+      const qm = REQUEST_LINE.exec(start);
+      if (!qm) throw new RtspProtocolError(`not an RTSP start line: "${start.slice(0, 80)}"`);
+      item = { type: 'request', message: { method: qm[1]!, uri: qm[2]!, version: qm[3]!, headers, body: empty } };
+    }
+    if (length === 0) return item;
+    this.pending = { head: item, length };
+    return this.next();
+  }
+}
