@@ -10,6 +10,8 @@ export interface CameraOptions {
   audio?: boolean;
   user?: string;
   password?: string;
+  /** A fixed port, to bring the same camera back after a kill; default a free one. */
+  port?: number;
 }
 
 export interface Camera {
@@ -21,7 +23,7 @@ export interface Camera {
 }
 
 export function startCamera(o: CameraOptions = {}): Promise<Camera> {
-  const args = [script, '--port', '0', '--codec', o.codec ?? 'h264'];
+  const args = [script, '--port', String(o.port ?? 0), '--codec', o.codec ?? 'h264'];
   if (o.audio) args.push('--audio');
   if (o.user) args.push('--user', o.user, '--password-env');
   const proc = spawn('/usr/bin/python3', args, {
