@@ -11,6 +11,7 @@ import { ControlService, isLive } from './control/control-service.js';
 import { CONTROL_SOCKET, type ControlRequest } from './control/protocol.js';
 import { SystemdService } from './system/systemd-service.js';
 import { WatchdogService } from './system/watchdog-service.js';
+import { MqttService } from './mqtt/service.js';
 import { WebService } from './web/web-service.js';
 
 export interface FirmwareOptions {
@@ -46,6 +47,7 @@ export class Firmware {
   config!: ConfigStore;
   configReport!: LoadReport;
   readonly supervisor: Supervisor;
+  mqtt?: MqttService;
   private readonly startedAt: number;
   private version = '0.0.0';
 
@@ -92,6 +94,18 @@ export class Firmware {
       }),
     );
     if (this.board.watchdog) this.supervisor.add(new WatchdogService(this.board.watchdog, this.log.child('watchdog')));
+    if (this.config.get().mqtt.enabled) {
+      // Other services reach it through `fw.mqtt` to register their entities and command handlers.
+      this.mqtt = new MqttService({
+        bus: this.bus,
+        log: this.log.child('mqtt'),
+        clock: this.clock,
+        settings: () => ({ mqtt: this.config.get().mqtt, systemName: this.config.get().system.name }),
+        dataDir: this.board.paths.data,
+        device: { model: this.board.name, manufacturer: 'dvr-firmware', swVersion: this.version },
+      });
+      this.supervisor.add(this.mqtt);
+    }
     const systemd = new SystemdService(env, this.log.child('systemd'), () => this.summary());
     this.supervisor.add(systemd);
     await this.supervisor.start();

@@ -20,6 +20,15 @@ const steps: Record<number, Step> = {
     out.mqtt = v1.mqttUrl !== undefined ? { enabled: true, url: v1.mqttUrl } : {};
     return out;
   },
+  // 3 added MQTT TLS, discovery prefix, client and device ids; the defaults keep v2 behaviour.
+  2: (v2) => {
+    const mqtt = typeof v2.mqtt === 'object' && v2.mqtt !== null ? (v2.mqtt as Record<string, unknown>) : {};
+    return {
+      ...v2,
+      version: 3,
+      mqtt: { deviceId: null, clientId: null, discoveryPrefix: 'homeassistant', tls: { ca: null, insecure: false }, ...mqtt },
+    };
+  },
 };
 
 export class MigrationError extends Error {

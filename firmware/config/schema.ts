@@ -5,7 +5,7 @@ import { boolean, int, literal, nullable, object, oneOf, string, type Infer } fr
  * bumps CONFIG_VERSION and adds a step to migrations.ts, so a box upgraded
  * from any older firmware keeps its settings.
  */
-export const CONFIG_VERSION = 2;
+export const CONFIG_VERSION = 3;
 
 const hostPort = int({ min: 1, max: 65535 });
 
@@ -25,6 +25,15 @@ export const configSchema = object({
     username: nullable(string({ max: 128 })).default(null),
     password: nullable(string({ max: 256 })).default(null),
     baseTopic: string({ min: 1, max: 64, pattern: /^[A-Za-z0-9_\-/]+$/ }).default('dvr'),
+    deviceId: nullable(string({ min: 1, max: 64, pattern: /^[a-z0-9_-]+$/ }))
+      .default(null)
+      .describe('this box in topics (<baseTopic>/<deviceId>/...); null: derived from system.name'),
+    clientId: nullable(string({ min: 1, max: 64, pattern: /^[A-Za-z0-9_.-]+$/ })).default(null).describe('null: dvr-<deviceId>'),
+    discoveryPrefix: string({ min: 1, max: 64, pattern: /^[A-Za-z0-9_\-/]+$/ }).default('homeassistant'),
+    tls: object({
+      ca: nullable(string({ max: 65536 })).default(null).describe('CA for mqtts:// URLs: PEM text, or the path of a PEM file; null: system CAs'),
+      insecure: boolean().default(false).describe('accept any broker certificate (testing only)'),
+    }),
   }),
   log: object({
     level: oneOf(['debug', 'info', 'warn', 'error'] as const).default('info'),

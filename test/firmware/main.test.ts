@@ -125,7 +125,7 @@ t.test('config validate, get with secrets hidden, and reset, offline', async (t)
   t.match((await dvr(['config', 'get', 'mqtt.password', '--show-secrets', ...common])).stdout, /hunter2/);
   const v1 = join(varDir, 'old.json');
   writeFileSync(v1, JSON.stringify({ version: 1, deviceName: 'Old', httpPort: 81, timezone: 'UTC' }));
-  t.match((await dvr(['config', 'validate', v1])).stdout, /valid \(version 1, migrates to 2\)/);
+  t.match((await dvr(['config', 'validate', v1])).stdout, /valid \(version 1, migrates to 3\)/);
   const bad = join(varDir, 'bad.json');
   writeFileSync(bad, JSON.stringify({ version: 2, network: { httpPort: 0 } }));
   const r = await dvr(['config', 'validate', bad]);

@@ -75,6 +75,26 @@ t.test('a version 1 config is migrated forward, and the original kept', async (t
   t.equal((await fresh(dir).store.load()).migratedFrom, undefined, 'migrates once');
 });
 
+t.test('a version 2 config gains the MQTT TLS, discovery and id settings, keeping its own', async (t) => {
+  const { dir, store } = fresh();
+  const v2 = { version: 2, system: { name: 'Depot' }, mqtt: { enabled: true, url: 'mqtts://broker.lan:8883', username: 'dvr', password: 'pw', baseTopic: 'cctv' } };
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(v2));
+  t.equal((await store.load()).migratedFrom, 2);
+  t.equal(CONFIG_VERSION, 3);
+  t.same(store.get().mqtt, {
+    ...v2.mqtt,
+    deviceId: null,
+    clientId: null,
+    discoveryPrefix: 'homeassistant',
+    tls: { ca: null, insecure: false },
+  });
+  t.same(JSON.parse(readFileSync(join(dir, 'config.v2.json'), 'utf8')), v2, 'old file kept as config.v2.json');
+  const bare = fresh().store;
+  writeFileSync(join(bare.file), JSON.stringify({ version: 2 }));
+  await bare.load();
+  t.equal(bare.get().mqtt.discoveryPrefix, 'homeassistant', 'a v2 config without an mqtt section migrates too');
+});
+
 t.test('a config from newer firmware is not guessed at', async (t) => {
   const { dir, store } = fresh();
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ version: 99 }));
