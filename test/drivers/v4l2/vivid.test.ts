@@ -1,0 +1,188 @@
+// The binding against the real kernel drivers: vivid (a 4-channel analog
+// card: four single-input S-Video nodes) and vicodec (a stateful encoder) in
+// the QEMU virtual board. The guest runs fixtures/vivid-guest.mjs on the
+// compiled driver (dist/, or V4L2_DIST) and prints JSON checked here.
+import t from 'tap';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { runInVboard, vboardUnavailable } from '../../../scripts/vboard/vboard.js';
+import {
+  V4L2_EVENT_EOS,
+  V4L2_EVENT_SOURCE_CHANGE,
+  V4L2_EVENT_SRC_CH_RESOLUTION,
+  V4L2_IN_ST_NO_SIGNAL,
+  V4L2_PIX_FMT_FWHT,
+  V4L2_STD_NTSC,
+  V4L2_STD_NTSC_M,
+  V4L2_STD_PAL,
+  V4L2_STD_SECAM,
+  VIDEO_LOSS_STATUS,
+} from '../../../drivers/v4l2/index.js';
+
+const root = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../../..');
+const dist = resolve(root, process.env.V4L2_DIST ?? 'dist');
+
+/** Why the compiled driver cannot be used (missing, or older than a source file), or null. */
+function distProblem(): string | null {
+  const built = join(dist, 'drivers/v4l2');
+  if (!existsSync(join(built, 'index.js'))) return `no compiled driver in ${built} (npx tsc -p tsconfig.json builds it)`;
+  const src = join(root, 'drivers/v4l2');
+  for (const f of readdirSync(src).filter((n) => n.endsWith('.ts'))) {
+    const js = join(built, f.replace(/\.ts$/, '.js'));
+    if (!existsSync(js) || statSync(js).mtimeMs < statSync(join(src, f)).mtimeMs) {
+      return `compiled driver is older than drivers/v4l2/${f} (npx tsc -p tsconfig.json rebuilds it)`;
+    }
+  }
+  return null;
+}
+
+const skip = vboardUnavailable() ?? distProblem();
+// A boot plus two 4-node captures in an emulated guest: 1.5-3 minutes.
+t.setTimeout(900_000);
+
+interface Frame {
+  sequence: number;
+  timestampUs: number;
+  bytesused: number;
+  length: number;
+  field: number;
+}
+interface Capture {
+  path: string;
+  std: number;
+  format: { width: number; height: number; field: number };
+  parm: { timeperframe: { numerator: number; denominator: number } };
+  frames: Frame[];
+  stats: { frames: number; dropped: number; errors: number; held: number };
+}
+interface GuestResult {
+  errors: string[];
+  nodes: { path: string; driver: string; deviceCaps: number }[];
+  enumeration: {
+    inputs: { name: string; std: number; status: number; videoLoss: boolean }[];
+    input: number;
+    standards: { name: string; id: number; frameperiod: { numerator: number; denominator: number } }[];
+    formats: string[];
+  };
+  pal: Capture[];
+  ntsc: Capture[];
+  palReference: number[][] | null;
+  ntscReference: number[][] | null;
+  noSignal: {
+    menu: { index: number; name?: string }[];
+    before: { status: number; videoLoss: boolean };
+    during: { status: number; videoLoss: boolean };
+    noLock?: { status: number; videoLoss: boolean };
+    after: { status: number; videoLoss: boolean };
+    eventsBefore: unknown;
+    event: { type: number; changes?: number; timestampNs: string } | null;
+  };
+  streamEvent: { event: { type: number; changes?: number } | null; frames: number };
+  vicodec: {
+    formats: { output: { width: number; height: number }; capture: { pixelformat: number } };
+    coded: { bytesused: number; timestampUs: number; last: boolean; magic: string }[];
+    ended: boolean;
+    events: { type: number; sequence: number }[];
+  };
+}
+
+t.test('vivid and vicodec in the virtual board', { skip: skip ?? false, timeout: 900_000 }, async (t) => {
+  const run = await runInVboard('test/drivers/v4l2/fixtures/vivid-guest.sh', {
+    env: { V4L2_DIST: dist },
+    timeoutMs: 600_000,
+  });
+  t.equal(run.code, 0, 'the guest script ran', { stderr: run.stderr.slice(-3000) });
+  const line = run.stdout.trim().split('\n').pop() ?? '';
+  const r = JSON.parse(line) as GuestResult;
+  t.same(r.errors, [], 'no step failed in the guest');
+
+  t.test('four vivid nodes and vicodec are found', async (t) => {
+    t.same(r.nodes.map((n) => n.driver), ['vivid', 'vivid', 'vivid', 'vivid', 'vicodec']);
+  });
+
+  t.test('inputs and standards', async (t) => {
+    const { inputs, standards, input } = r.enumeration;
+    t.equal(inputs.length, 1, 'one input per node');
+    t.equal(input, 0);
+    t.match(inputs[0].name, /S-Video/);
+    t.ok(inputs[0].std & V4L2_STD_PAL && inputs[0].std & V4L2_STD_NTSC && inputs[0].std & V4L2_STD_SECAM, 'PAL, NTSC and SECAM');
+    t.equal(inputs[0].videoLoss, false);
+    const pal = standards.find((s) => s.name === 'PAL');
+    const ntsc = standards.find((s) => s.name === 'NTSC');
+    t.same(pal?.frameperiod, { numerator: 1, denominator: 25 });
+    t.same(ntsc?.frameperiod, { numerator: 1001, denominator: 30000 });
+    t.ok(r.enumeration.formats.includes('YUYV'));
+  });
+
+  const gapsOf = (seq: number[]) => seq.slice(1).reduce((sum, s, i) => sum + Math.max(0, s - seq[i] - 1), 0);
+
+  for (const [name, captures, reference, period, height, std] of [
+    ['PAL', r.pal, r.palReference, 40_000, 576, V4L2_STD_PAL],
+    ['NTSC', r.ntsc, r.ntscReference, 1_001_000 / 30, 480, V4L2_STD_NTSC_M],
+  ] as const) {
+    t.test(`${name} on four nodes at once: every frame, at the standard's rate`, async (t) => {
+      t.equal(captures.length, 4);
+      // vivid drops frames by itself when its thread runs late, which happens
+      // under TCG on a loaded host. v4l2-ctl capturing the same four nodes is
+      // the reference: if it lost frames too, "no gaps" is reported as a todo.
+      const referenceGaps = reference ? reference.map(gapsOf) : null;
+      const vividDrops = referenceGaps?.some((g) => g > 0) ?? false;
+      t.comment(`${name}: v4l2-ctl reference gaps per node: ${referenceGaps ? referenceGaps.join(', ') : 'v4l2-ctl not installed'}`);
+      t.comment(`${name}: this binding's gaps per node: ${captures.map((c) => c.stats.dropped).join(', ')}`);
+      for (const c of captures) {
+        t.equal(c.std, std, `${c.path}: standard set`);
+        t.equal(c.format.height, height, `${c.path}: ${c.format.width}x${c.format.height}`);
+        const seq = c.frames.map((f) => f.sequence);
+        t.equal(seq.length, name === 'PAL' ? 50 : 60);
+        t.ok(seq.every((s, i) => i === 0 || s > seq[i - 1]), `${c.path}: sequence numbers increase`);
+        // Counting: the stream's drop counter is exactly the sum of the gaps it saw.
+        const seen = gapsOf(seq);
+        t.ok(c.stats.dropped >= seen, `${c.path}: ${seen} lost frames in the sample are counted (stats.dropped ${c.stats.dropped})`);
+        t.equal(seen, 0, `${c.path}: sequence ${seq[0]}..${seq[seq.length - 1]} without gaps`, {
+          todo: vividDrops ? `vivid lost frames for v4l2-ctl too (gaps ${referenceGaps!.join(', ')}): the guest is too slow here` : false,
+        });
+        const first = c.frames[0];
+        const last = c.frames[c.frames.length - 1];
+        const interval = (last.timestampUs - first.timestampUs) / (last.sequence - first.sequence);
+        t.ok(Math.abs(interval - period) / period < 0.05, `${c.path}: ${(1e6 / interval).toFixed(2)} fps by buffer timestamps`);
+        t.ok(c.frames.every((f) => f.bytesused === c.frames[0].bytesused && f.length === f.bytesused), `${c.path}: full frames`);
+        t.equal(c.stats.held, 0, `${c.path}: every frame released`);
+      }
+    });
+  }
+
+  t.test('no-signal control shows as V4L2_IN_ST_NO_SIGNAL (video loss)', async (t) => {
+    const n = r.noSignal;
+    t.ok(n.menu.some((m) => m.name === 'No Signal'), 'vivid menu has "No Signal"');
+    t.equal(n.before.status & V4L2_IN_ST_NO_SIGNAL, 0);
+    t.not(n.during.status & V4L2_IN_ST_NO_SIGNAL, 0, 'NO_SIGNAL while the control says so');
+    t.equal(n.during.videoLoss, true);
+    if (n.noLock) t.not(n.noLock.status & VIDEO_LOSS_STATUS, 0, `"No Lock": status 0x${n.noLock.status.toString(16)}`);
+    t.equal(n.after.status, 0, 'signal back');
+    t.equal(n.eventsBefore, null, 'DQEVENT with nothing pending: null');
+    t.equal(n.event?.type, V4L2_EVENT_SOURCE_CHANGE, 'losing the signal raised SOURCE_CHANGE');
+    t.equal(n.event?.changes, V4L2_EVENT_SRC_CH_RESOLUTION);
+    t.ok(BigInt(n.event?.timestampNs ?? 0) > 0n, 'event timestamp');
+  });
+
+  t.test('CaptureStream({ events: true }) delivers SOURCE_CHANGE from the worker while streaming', async (t) => {
+    t.equal(r.streamEvent.event?.type, V4L2_EVENT_SOURCE_CHANGE);
+    t.ok(r.streamEvent.frames >= 1);
+  });
+
+  t.test('vicodec encodes raw frames and drains with LAST', async (t) => {
+    const v = r.vicodec;
+    t.equal(v.formats.capture.pixelformat, V4L2_PIX_FMT_FWHT);
+    t.equal(v.coded.length, 8, 'one coded buffer per raw frame');
+    t.ok(v.coded.every((c) => c.bytesused > 0));
+    t.same(
+      v.coded.map((c) => c.timestampUs),
+      Array.from({ length: 8 }, (_, i) => i * 40000),
+      'timestamps carried from OUTPUT to CAPTURE',
+    );
+    t.same(v.coded.map((c) => c.last), [false, false, false, false, false, false, false, true], 'LAST on the final buffer after ENC_CMD_STOP');
+    t.equal(v.ended, true);
+    t.ok(v.coded.every((c) => c.magic.startsWith('4f4f4f4f')), 'FWHT frame header magic');
+    t.same(v.events.map((e) => e.type), [V4L2_EVENT_EOS], 'V4L2_EVENT_EOS after the drain');
+  });
+});
