@@ -12,18 +12,13 @@
  * printing fast-check's report (with the seed to replay it).
  */
 import fc from 'fast-check';
-import { pathToFileURL } from 'node:url';
 import { buildAudioSpecificConfig, parseAdtsHeader, parseAudioSpecificConfig, splitAdts, stripAdts, AAC_SAMPLE_RATES } from '../../firmware/media/aac.js';
 import { MediaFormatError } from '../../firmware/media/errors.js';
 import { buildAvcC, h264AccessUnits, parseAvcC, parseH264Sps, splitH264AccessUnit } from '../../firmware/media/h264.js';
 import { buildHvcC, h265AccessUnits, parseH265Sps, parseHvcC, splitH265AccessUnit } from '../../firmware/media/h265.js';
 import { joinLengthPrefixed, lengthPrefixedToAnnexB, splitAnnexB, splitLengthPrefixed } from '../../firmware/media/nal.js';
 import { Fmp4Muxer } from '../../firmware/media/mp4/fragment.js';
-
-export interface NamedProperty {
-  name: string;
-  property: fc.IProperty<any>;
-}
+import { expectOnly, isMain, runFuzz, type NamedProperty } from './fuzz-harness.js';
 
 const b64 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64'));
 /** Real parameter sets from libx264 (1920x1080 High) and libx265 (706x578 Main), so mutations start deep in the syntax. */
@@ -33,13 +28,7 @@ export const H265_VPS = b64('QAEMAf//AWAAAAMAkAAAAwAAAwBalZgJ');
 export const H265_SPS = b64('QgEBAWAAAAMAkAAAAwAAAwBaoAWSAJJySZZWaSTK8BaAgAAAAwCAAAAMhA==');
 export const H265_PPS = b64('RAHBcrRiQA==');
 
-function only(fn: () => void): void {
-  try {
-    fn();
-  } catch (e) {
-    if (!(e instanceof MediaFormatError)) throw e;
-  }
-}
+const only = (fn: () => void): void => expectOnly(MediaFormatError, fn);
 
 const fail = (msg: string): never => {
   throw new Error(msg);
@@ -181,7 +170,7 @@ const fmp4Intake = fc.property(
   },
 );
 
-export const mediaProperties: NamedProperty[] = [
+export const mediaProperties: NamedProperty<fc.IProperty<any>>[] = [
   { name: 'h264-sps', property: h264Sps },
   { name: 'h265-sps', property: h265Sps },
   { name: 'annexb-split', property: annexB },
@@ -193,26 +182,5 @@ export const mediaProperties: NamedProperty[] = [
   { name: 'fmp4-intake', property: fmp4Intake },
 ];
 
-async function main(): Promise<void> {
-  const runs = Number(process.argv[2] ?? 100000);
-  const filter = process.argv[3] ?? '';
-  const os = await import('node:os');
-  console.log(`fuzz-media on ${os.cpus()[0]?.model ?? '?'} x${os.cpus().length}, ${runs} cases per property`);
-  let failed = false;
-  for (const { name, property } of mediaProperties) {
-    if (!name.includes(filter)) continue;
-    const t0 = Date.now();
-    const r = fc.check(property, { numRuns: runs });
-    const secs = ((Date.now() - t0) / 1000).toFixed(1);
-    if (r.failed) {
-      failed = true;
-      console.log(`FAIL ${name} after ${r.numRuns} runs (${secs} s)\n${fc.defaultReportMessage(r)}`);
-    } else {
-      console.log(`ok   ${name}: ${r.numRuns} cases in ${secs} s`);
-    }
-  }
-  process.exitCode = failed ? 1 : 0;
-}
-
 // Run only when executed, not when the tests import the properties.
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
+if (isMain(import.meta.url)) await runFuzz('fuzz-media', mediaProperties);

@@ -14,8 +14,6 @@
  * seed to replay it).
  */
 import assert from 'node:assert/strict';
-import os from 'node:os';
-import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import {
   FrameReader,
@@ -27,11 +25,7 @@ import {
   isFrame,
   type PelcoCommand,
 } from '../../firmware/ptz/index.js';
-
-interface NamedProperty {
-  name: string;
-  property: fc.IProperty<any>;
-}
+import { chunked, isMain, runFuzz, type NamedProperty } from './fuzz-harness.js';
 
 const mode = fc.constantFrom('d' as const, 'p' as const, 'auto' as const);
 const syncFree = fc.uint8Array({ maxLength: 20 }).map((a) => a.map((b) => (b === 0xff || b === 0xa0 ? 0 : b)));
@@ -39,24 +33,12 @@ const recall = fc
   .tuple(fc.constantFrom('d' as const, 'p' as const), fc.integer({ min: 1, max: 255 }), fc.integer({ min: 1, max: 255 }))
   .map(([proto, addr, preset]) => encode(proto, addr, { type: 'preset-goto', preset } as PelcoCommand));
 
-function chunks(data: Uint8Array, cuts: number[]): Uint8Array[] {
-  const points = [...new Set(cuts.map((c) => c % (data.length + 1)))].sort((a, b) => a - b);
-  const out: Uint8Array[] = [];
-  let last = 0;
-  for (const p of points) {
-    out.push(data.subarray(last, p));
-    last = p;
-  }
-  out.push(data.subarray(last));
-  return out;
-}
-
-export const pelcoProperties: NamedProperty[] = [
+export const pelcoProperties: NamedProperty<fc.IProperty<any>>[] = [
   {
     name: 'frame-reader: arbitrary bytes',
     property: fc.property(mode, fc.uint8Array({ maxLength: 300 }), fc.array(fc.nat(), { maxLength: 8 }), (m, data, cuts) => {
       const r = new FrameReader(m);
-      for (const c of chunks(data, cuts)) {
+      for (const c of chunked(data, cuts)) {
         for (const f of r.push(c)) assert.ok(isFrame(f.protocol, f.bytes));
         assert.ok(r.buffered < 8);
       }
@@ -67,7 +49,7 @@ export const pelcoProperties: NamedProperty[] = [
     property: fc.property(fc.array(fc.tuple(syncFree, recall), { maxLength: 10 }), fc.array(fc.nat(), { maxLength: 10 }), (parts, cuts) => {
       const stream = Buffer.concat(parts.flatMap(([n, f]) => [n, f]));
       const r = new FrameReader('auto');
-      const got = chunks(stream, cuts).flatMap((c) => r.push(c).map((f) => f.bytes.toString('hex')));
+      const got = chunked(stream, cuts).flatMap((c) => r.push(c).map((f) => f.bytes.toString('hex')));
       assert.deepEqual(got, parts.map(([, f]) => f.toString('hex')));
     }),
   },
@@ -100,7 +82,7 @@ export const pelcoProperties: NamedProperty[] = [
 ];
 
 /** The simulator's decoder, if the TypeScript fixture can be loaded (i.e. running from source). */
-async function simulatorProperties(): Promise<NamedProperty[]> {
+async function simulatorProperties(): Promise<NamedProperty<fc.IProperty<any>>[]> {
   // Structural, not `typeof import(...)`: a type import would pull the fixture into the build.
   interface SimModule {
     PtzDomeSim: new (o: { protocol: 'd' | 'p' | 'auto'; addresses: number[]; now: () => number }) => {
@@ -130,25 +112,5 @@ async function simulatorProperties(): Promise<NamedProperty[]> {
   ];
 }
 
-async function main(): Promise<void> {
-  const runs = Number(process.argv[2] ?? 100_000);
-  const filter = process.argv[3] ?? '';
-  const cpu = os.cpus()[0];
-  console.log(`fuzz-pelco: ${runs} runs per property on ${cpu?.model ?? 'unknown CPU'} x${os.cpus().length}, node ${process.version}`);
-  const all = [...pelcoProperties, ...(await simulatorProperties())].filter((p) => p.name.includes(filter));
-  let failed = false;
-  for (const { name, property } of all) {
-    const started = performance.now();
-    const result = fc.check(property, { numRuns: runs });
-    const ms = performance.now() - started;
-    if (result.failed) {
-      failed = true;
-      console.log(`FAIL ${name}\n${fc.defaultReportMessage(result)}`);
-    } else {
-      console.log(`ok   ${name}: ${result.numRuns} cases in ${(ms / 1000).toFixed(1)} s`);
-    }
-  }
-  process.exit(failed ? 1 : 0);
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
+// process.exit rather than exitCode: nothing left running may hold the process open.
+if (isMain(import.meta.url)) process.exit((await runFuzz('fuzz-pelco', [...pelcoProperties, ...(await simulatorProperties())])) ? 0 : 1);

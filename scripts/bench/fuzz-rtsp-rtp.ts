@@ -11,7 +11,6 @@
  * without bound, and valid input round-trips.
  */
 import fc from 'fast-check';
-import { pathToFileURL } from 'node:url';
 import { parseChallenges } from '../../firmware/media/rtsp/auth.js';
 import { RtspProtocolError } from '../../firmware/media/rtsp/errors.js';
 import { RtspHeaders, serializeInterleaved, serializeRequest, serializeResponse } from '../../firmware/media/rtsp/message.js';
@@ -26,11 +25,7 @@ import { H265Depacketizer } from '../../firmware/media/rtp/h265.js';
 import { buildRtp, parseRtp, type RtpPacket } from '../../firmware/media/rtp/packet.js';
 import { buildReceiverReport, parseRtcp } from '../../firmware/media/rtp/rtcp.js';
 import { ReorderBuffer } from '../../firmware/media/rtp/reorder.js';
-
-export interface NamedProperty {
-  name: string;
-  property: fc.IProperty<any> | fc.IAsyncProperty<any>;
-}
+import { chunked, expectOnly, isMain, runFuzz, type NamedProperty } from './fuzz-harness.js';
 
 /** Real parameter sets from the sim camera, so depacketizers get past "no config". */
 export const H264_SPROP = 'Z0LAHtoCwEmwFKDAwNSgAAADACAAAAZR4sXU,aM48gA==';
@@ -38,26 +33,6 @@ export const H265_SPROP = {
   vps: 'QAEMAf//BAgAAAMAmAgAAAMAAFq6AkA=',
   sps: 'QgEBBAgAAAMAmAgAAAMAAFqQALBAEgilLdJSYX/4AAgAC1BgYGBAAAADAEAAAAZC',
   pps: 'RAHAcDBgMSA=',
-};
-
-function expectOnly(kind: new (...a: never[]) => Error, fn: () => void): void {
-  try {
-    fn();
-  } catch (e) {
-    if (!(e instanceof kind)) throw e;
-  }
-}
-
-/** Splits bytes at random points. */
-const chunked = (data: Uint8Array, cuts: number[]): Uint8Array[] => {
-  const points = [...new Set(cuts.map((c) => c % (data.length + 1)))].sort((a, b) => a - b);
-  const out: Uint8Array[] = [];
-  let prev = 0;
-  for (const p of [...points, data.length]) {
-    out.push(data.subarray(prev, p));
-    prev = p;
-  }
-  return out;
 };
 
 const token = fc.stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,15}$/);
@@ -324,26 +299,5 @@ export const rtspRtpProperties: NamedProperty[] = [
   { name: 'rtp-reorder-buffer', property: reorderFuzz },
 ];
 
-async function main(): Promise<void> {
-  const runs = Number(process.argv[2] ?? 100000);
-  const filter = process.argv[3] ?? '';
-  const os = await import('node:os');
-  console.log(`fuzz-rtsp-rtp on ${os.cpus()[0]?.model ?? '?'} x${os.cpus().length}, ${runs} cases per property`);
-  let failed = false;
-  for (const { name, property } of rtspRtpProperties) {
-    if (!name.includes(filter)) continue;
-    const t0 = Date.now();
-    const r = await fc.check(property, { numRuns: runs });
-    const secs = ((Date.now() - t0) / 1000).toFixed(1);
-    if (r.failed) {
-      failed = true;
-      console.log(`FAIL ${name} after ${r.numRuns} runs (${secs} s)\n${fc.defaultReportMessage(r)}`);
-    } else {
-      console.log(`ok   ${name}: ${r.numRuns} cases in ${secs} s`);
-    }
-  }
-  process.exitCode = failed ? 1 : 0;
-}
-
 // Run only when executed, not when the tests import the properties.
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
+if (isMain(import.meta.url)) await runFuzz('fuzz-rtsp-rtp', rtspRtpProperties);

@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const only = process.argv.slice(2);
 const scripts = readdirSync(here)
-  .filter((f) => f.endsWith('.js') && f !== basename(fileURLToPath(import.meta.url)))
+  // *-harness and *-props files are libraries the benchmarks and tests share, not benchmarks.
+  .filter((f) => f.endsWith('.js') && f !== basename(fileURLToPath(import.meta.url)) && !/-(harness|props)\.js$/.test(f))
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
   .sort();
 

@@ -1,6 +1,7 @@
 /** Audio depacketizers: AAC (RFC 3640 mpeg4-generic, AAC-hbr) and G.711 (RFC 3551 PCMU/PCMA). */
+import { concat } from '../bytes.js';
 import type { StreamInfo } from '../types.js';
-import { MAX_UNIT_BYTES, concat, newStats, type AccessUnit, type Depacketizer } from './depacketizer.js';
+import { MAX_UNIT_BYTES, newStats, type AccessUnit, type Depacketizer } from './depacketizer.js';
 import { RtpError } from './errors.js';
 import type { RtpPacket } from './packet.js';
 

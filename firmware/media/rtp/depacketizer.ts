@@ -40,35 +40,6 @@ export const newStats = (): DepacketizerStats => ({ packets: 0, units: 0, malfor
 export const MAX_UNIT_BYTES = 8 * 1024 * 1024;
 export const MAX_NALS_PER_UNIT = 1024;
 
-/** Joins NAL units as 4-byte big-endian length-prefixed (MP4 sample format). */
-export function lengthPrefixed(nals: Uint8Array[]): Uint8Array {
-  let len = 0;
-  for (const n of nals) len += 4 + n.length;
-  const out = new Uint8Array(len);
-  let o = 0;
-  for (const n of nals) {
-    out[o] = n.length >>> 24;
-    out[o + 1] = (n.length >> 16) & 0xff;
-    out[o + 2] = (n.length >> 8) & 0xff;
-    out[o + 3] = n.length & 0xff;
-    out.set(n, o + 4);
-    o += 4 + n.length;
-  }
-  return out;
-}
-
-export function concat(parts: Uint8Array[]): Uint8Array {
-  let len = 0;
-  for (const p of parts) len += p.length;
-  const out = new Uint8Array(len);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 export function equalBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
   if (!a || !b) return a === b;
   if (a.length !== b.length) return false;

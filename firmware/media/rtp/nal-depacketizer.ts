@@ -10,16 +10,10 @@
  * than a missing frame. Nothing is emitted before the first keyframe with
  * known parameter sets, so a recording always starts decodable.
  */
+import { concat } from '../bytes.js';
+import { joinLengthPrefixed } from '../nal.js';
 import type { StreamInfo } from '../types.js';
-import {
-  MAX_NALS_PER_UNIT,
-  MAX_UNIT_BYTES,
-  concat,
-  lengthPrefixed,
-  newStats,
-  type AccessUnit,
-  type Depacketizer,
-} from './depacketizer.js';
+import { MAX_NALS_PER_UNIT, MAX_UNIT_BYTES, newStats, type AccessUnit, type Depacketizer } from './depacketizer.js';
 import type { RtpPacket } from './packet.js';
 
 export abstract class NalDepacketizer implements Depacketizer {
@@ -133,6 +127,6 @@ export abstract class NalDepacketizer implements Depacketizer {
     }
     this.started = true;
     this.stats.units++;
-    out.push({ timestamp: ts, keyframe: key, data: lengthPrefixed(nals) });
+    out.push({ timestamp: ts, keyframe: key, data: joinLengthPrefixed(nals) });
   }
 }

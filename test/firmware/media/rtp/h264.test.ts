@@ -1,6 +1,7 @@
 import t from 'tap';
 import { H264_SPROP } from '../../../../scripts/bench/fuzz-rtsp-rtp.js';
-import { h264Config, parseH264Sps, unescapeRbsp } from '../../../../firmware/media/rtp/codec-config.js';
+import { unescapeRbsp } from '../../../../firmware/media/bits.js';
+import { h264Config } from '../../../../firmware/media/rtp/codec-config.js';
 import { H264Depacketizer } from '../../../../firmware/media/rtp/h264.js';
 import type { RtpPacket } from '../../../../firmware/media/rtp/packet.js';
 
@@ -16,13 +17,15 @@ const prefixed = (...nals: Uint8Array[]): number[] => nals.flatMap((n) => [0, 0,
 const stapA = (...nals: Uint8Array[]): number[] => [0x78, ...nals.flatMap((n) => [n.length >> 8, n.length & 0xff, ...n])];
 
 t.test('SPS of the sim camera: 704x576, avcC carries SPS and PPS', async (t) => {
-  t.match(parseH264Sps(SPS), { width: 704, height: 576, profile: 66 });
   const c = h264Config(SPS, PPS);
+  t.match(c, { width: 704, height: 576 });
   t.equal(c.config[0], 1);
+  t.equal(c.config[1], 66, 'Baseline profile, from the SPS');
   t.equal(c.config[4], 0xff, '4-byte NAL lengths');
   t.same([...c.config.subarray(8, 8 + SPS.length)], [...SPS]);
   t.same([...unescapeRbsp(Uint8Array.from([1, 0, 0, 3, 1, 0, 0, 3]))], [1, 0, 0, 1, 0, 0]);
-  t.throws(() => parseH264Sps(Uint8Array.from([0x67, 0x42])), { name: 'RtpError' });
+  t.throws(() => h264Config(Uint8Array.from([0x67, 0x42]), PPS), { name: 'RtpError' }, 'MediaFormatError of ../h264.ts becomes RtpError');
+  t.throws(() => h264Config(PPS, PPS), { name: 'RtpError' }, 'not an SPS');
 });
 
 t.test('STAP-A with parameter sets and IDR, then single NAL P frame', async (t) => {

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { H265_SPROP } from '../../../../scripts/bench/fuzz-rtsp-rtp.js';
-import { parseH265Sps, unescapeRbsp } from '../../../../firmware/media/rtp/codec-config.js';
+import { unescapeRbsp } from '../../../../firmware/media/bits.js';
+import { h265Config } from '../../../../firmware/media/rtp/codec-config.js';
 import { H265Depacketizer } from '../../../../firmware/media/rtp/h265.js';
 import type { RtpPacket } from '../../../../firmware/media/rtp/packet.js';
 
@@ -16,7 +17,8 @@ const pkt = (payload: number[] | Uint8Array, ts: number, marker = true): RtpPack
 const prefixed = (...nals: Uint8Array[]): number[] => nals.flatMap((n) => [0, 0, n.length >> 8, n.length & 0xff, ...n]);
 
 t.test('SPS of the sim camera: 704x576; hvcC with VPS/SPS/PPS arrays', async (t) => {
-  t.match(parseH265Sps(SPS), { width: 704, height: 576 });
+  t.match(h265Config(VPS, SPS, PPS), { width: 704, height: 576 });
+  t.throws(() => h265Config(VPS, SPS.subarray(0, 10), PPS), { name: 'RtpError' }, 'MediaFormatError of ../h265.ts becomes RtpError');
   const d = new H265Depacketizer(H265_SPROP);
   t.match(d.info, { codec: 'h265', width: 704, height: 576 });
   const c = d.info!.config;
