@@ -11,7 +11,11 @@ function loopDevice(t: { teardown(fn: () => void): void }, bytes: number): strin
   truncateSync(img, bytes);
   try {
     const dev = execFileSync('losetup', ['-f', '--show', img], { encoding: 'utf8' }).trim();
-    t.teardown(() => execFileSync('losetup', ['-d', dev]));
+    // The read-only flag outlives the attachment: clear it, or the next user of this loop device inherits it.
+    t.teardown(() => {
+      execFileSync('blockdev', ['--setrw', dev]);
+      execFileSync('losetup', ['-d', dev]);
+    });
     return dev;
   } catch (e) {
     return null;

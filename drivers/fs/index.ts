@@ -1,0 +1,1 @@
+export { fallocate, fdatasync } from './fallocate.js';
