@@ -89,7 +89,10 @@ export class Firmware {
         clock: this.clock,
         config: this.config,
         dataDir: this.board.paths.data,
-        listen: () => ({ port: this.config.get().network.httpPort, host: this.config.get().network.bindAddress }),
+        listen: () => {
+          const n = this.config.get().network;
+          return { host: n.bindAddress, httpPort: n.httpPort, httpsPort: n.httpsPort };
+        },
         status: () => this.supervisor.status(),
       }),
     );

@@ -29,6 +29,8 @@ const steps: Record<number, Step> = {
       mqtt: { deviceId: null, clientId: null, discoveryPrefix: 'homeassistant', tls: { ca: null, insecure: false }, ...mqtt },
     };
   },
+  // 4 added network.httpsPort (the page moved to HTTPS); its default fills in.
+  3: (v3) => ({ ...v3, version: 4 }),
 };
 
 export class MigrationError extends Error {

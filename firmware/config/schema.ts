@@ -5,7 +5,7 @@ import { boolean, int, literal, nullable, object, oneOf, string, type Infer } fr
  * bumps CONFIG_VERSION and adds a step to migrations.ts, so a box upgraded
  * from any older firmware keeps its settings.
  */
-export const CONFIG_VERSION = 3;
+export const CONFIG_VERSION = 4;
 
 const hostPort = int({ min: 1, max: 65535 });
 
@@ -16,7 +16,8 @@ export const configSchema = object({
     timezone: string({ min: 1, max: 64, pattern: /^[A-Za-z0-9_+\-/]+$/ }).default('UTC'),
   }),
   network: object({
-    httpPort: hostPort.default(80).describe('LAN port of the web page and API'),
+    httpPort: hostPort.default(80).describe('plain HTTP: only /healthz is served, everything else redirects to HTTPS'),
+    httpsPort: hostPort.default(443).describe('the web page and API'),
     bindAddress: string({ min: 1, max: 64, pattern: /^[0-9a-fA-F.:]+$/ }).default('0.0.0.0'),
   }),
   mqtt: object({

@@ -1,4 +1,6 @@
-import { createServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { join } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import type { Service, ServiceStatus } from '../core/service.js';
@@ -10,39 +12,47 @@ import { LoginGuard } from './auth/login-guard.js';
 import { SessionStore } from './auth/sessions.js';
 import { UserStore } from './auth/users.js';
 import { WebAuth } from './auth/web-auth.js';
-import { Router } from './http/router.js';
+import { Router, SECURITY_HEADERS, send, type Reply } from './http/router.js';
+import { ensureCertificate } from './tls.js';
+
+export interface Listen {
+  host: string;
+  httpPort: number;
+  httpsPort: number;
+}
 
 export interface WebServiceDeps {
   log: Logger;
   clock: Clock;
   config: ConfigStore;
-  /** Where users.json and audit.log live. */
+  /** Where users.json, audit.log and tls/ live. */
   dataDir: string;
-  /** Read at start(), so a changed port takes effect on the next restart of the service. */
-  listen: () => { port: number; host: string };
+  /** Read at start(), so changed ports take effect on the next restart of the service. */
+  listen: () => Listen;
   status: () => ServiceStatus[];
 }
 
 /**
- * The LAN HTTP server and its API. Every route declares who may call it
- * (public, setup, or a role); the only public ones are health, setup status
- * and login.
+ * The LAN web server: the page and API over HTTPS (certificate generated on
+ * first boot), and plain HTTP that serves only /healthz and redirects
+ * everything else. Every route declares who may call it.
  */
 export class WebService implements Service {
   readonly name = 'web';
-  private server?: Server;
-  private address?: { port: number; host: string };
+  private servers: Server[] = [];
   private audit?: AuditLog;
   router?: Router;
+  ports?: { http: number; https: number };
+  /** The certificate the page is served with, for tests and the console. */
+  certificate?: { cert: string; fingerprint: string };
 
   constructor(private readonly deps: WebServiceDeps) {}
 
-  get port(): number | undefined {
-    return this.address?.port;
-  }
-
   async start(): Promise<void> {
     const { clock, log } = this.deps;
+    const tls = await ensureCertificate(join(this.deps.dataDir, 'tls'));
+    if (tls.generated) log.info('generated the HTTPS certificate', { fingerprint: tls.fingerprint });
+    this.certificate = { cert: tls.cert, fingerprint: tls.fingerprint };
     const users = new UserStore(this.deps.dataDir, clock);
     await users.load();
     const audit = new AuditLog(this.deps.dataDir, clock);
@@ -51,47 +61,72 @@ export class WebService implements Service {
     const sessions = new SessionStore(clock);
     const router = new Router(new WebAuth(users, sessions), log);
     this.router = router;
-    router.add({
-      method: 'GET', path: '/healthz', access: 'public', summary: 'liveness for monitoring: ok or degraded, nothing else',
-      handler: async () => {
-        const services = this.deps.status();
-        const running = services.filter((s) => s.state === 'running').length;
-        const ok = running === services.length;
-        return { status: ok ? 200 : 503, body: { status: ok ? 'ok' : 'degraded', services: { running, total: services.length } } };
-      },
-    });
+    router.add({ method: 'GET', path: '/healthz', access: 'public', summary: 'liveness for monitoring: ok or degraded, nothing else', handler: async () => this.health() });
     addAuthRoutes(router, { users, sessions, guard: new LoginGuard(clock), audit });
     addConfigRoutes(router, { config: this.deps.config, audit });
     if (users.setupNeeded) log.warn('no account yet: open the web page to create the admin account');
 
-    const { port, host } = this.deps.listen();
-    const server = createServer((req, res) => void router.handle(req, res));
-    server.headersTimeout = 10_000;
-    server.requestTimeout = 30_000;
-    server.maxHeadersCount = 64;
-    this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const a = server.address();
-    this.address = { port: typeof a === 'object' && a ? a.port : port, host };
-    log.info('web listening', this.address);
+    const { host, httpPort, httpsPort } = this.deps.listen();
+    const https = createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, (req, res) => void router.handle(req, res));
+    // The redirect names the port HTTPS really listens on (differs from the setting only when that is 0).
+    const http = createHttpServer((req, res) => void this.plain(req, res, this.ports?.https ?? httpsPort));
+    for (const s of [https, http]) {
+      s.headersTimeout = 10_000;
+      s.requestTimeout = 30_000;
+      s.maxHeadersCount = 64;
+    }
+    this.servers = [https, http];
+    const real = await Promise.all([listen(https, httpsPort, host), listen(http, httpPort, host)]);
+    this.ports = { https: real[0], http: real[1] };
+    log.info('web listening', { host, https: real[0], http: real[1] });
   }
 
   async stop(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    if (server?.listening) {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-    }
+    const servers = this.servers;
+    this.servers = [];
+    await Promise.all(
+      servers.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            if (!s.listening) return resolve();
+            s.close(() => resolve());
+            s.closeAllConnections();
+          }),
+      ),
+    );
     await this.audit?.close();
     this.audit = undefined;
   }
+
+  private async health(): Promise<Reply> {
+    const services = this.deps.status();
+    const running = services.filter((s) => s.state === 'running').length;
+    const ok = running === services.length;
+    return { status: ok ? 200 : 503, body: { status: ok ? 'ok' : 'degraded', services: { running, total: services.length } } };
+  }
+
+  /** Plain HTTP: health for monitors, a redirect to HTTPS for people. */
+  private async plain(req: IncomingMessage, res: ServerResponse, httpsPort: number): Promise<void> {
+    const path = (req.url ?? '/').startsWith('/') ? (req.url ?? '/') : '/';
+    if (path.split('?')[0] === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
+      const r = await this.health();
+      return send(res, r.status!, r.body);
+    }
+    // The Host header only picks the name the client already used; anything odd falls back to our own address.
+    const hostHeader = /^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$|^\[[0-9a-fA-F:.]+\](:\d{1,5})?$/.test(req.headers.host ?? '') ? req.headers.host! : (req.socket.localAddress ?? 'localhost');
+    const name = hostHeader.startsWith('[') ? hostHeader.slice(0, hostHeader.indexOf(']') + 1) : hostHeader.split(':')[0]!;
+    res.writeHead(308, { ...SECURITY_HEADERS, location: `https://${name}${httpsPort === 443 ? '' : `:${httpsPort}`}${path}`, 'content-length': 0 });
+    res.end();
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const a = server.address();
+      resolve(typeof a === 'object' && a ? a.port : port);
+    });
+  });
 }

@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CONFIG_VERSION } from '../../firmware/config/schema.js';
 import { dvr, freePort, health, startFirmware, waitFor } from '../helpers/firmware.js';
 
 /** A fresh var directory whose firmware listens on a free loopback port. */
@@ -10,7 +11,8 @@ async function prepared() {
   const varDir = mkdtempSync(join(tmpdir(), 'dvr-var-'));
   const port = await freePort();
   const common = ['--board', 'sim', '--var', varDir];
-  for (const [k, v] of [['network.httpPort', String(port)], ['network.bindAddress', '127.0.0.1']] as const) {
+  const httpsPort = await freePort();
+  for (const [k, v] of [['network.httpPort', String(port)], ['network.httpsPort', String(httpsPort)], ['network.bindAddress', '127.0.0.1']] as const) {
     const r = await dvr(['config', 'set', k, v, ...common]);
     if (r.code !== 0) throw new Error(`config set failed: ${r.stderr}`);
   }
@@ -125,7 +127,7 @@ t.test('config validate, get with secrets hidden, and reset, offline', async (t)
   t.match((await dvr(['config', 'get', 'mqtt.password', '--show-secrets', ...common])).stdout, /hunter2/);
   const v1 = join(varDir, 'old.json');
   writeFileSync(v1, JSON.stringify({ version: 1, deviceName: 'Old', httpPort: 81, timezone: 'UTC' }));
-  t.match((await dvr(['config', 'validate', v1])).stdout, /valid \(version 1, migrates to 3\)/);
+  t.match((await dvr(['config', 'validate', v1])).stdout, new RegExp(`valid \\(version 1, migrates to ${CONFIG_VERSION}\\)`));
   const bad = join(varDir, 'bad.json');
   writeFileSync(bad, JSON.stringify({ version: 2, network: { httpPort: 0 } }));
   const r = await dvr(['config', 'validate', bad]);

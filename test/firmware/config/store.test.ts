@@ -80,7 +80,6 @@ t.test('a version 2 config gains the MQTT TLS, discovery and id settings, keepin
   const v2 = { version: 2, system: { name: 'Depot' }, mqtt: { enabled: true, url: 'mqtts://broker.lan:8883', username: 'dvr', password: 'pw', baseTopic: 'cctv' } };
   writeFileSync(join(dir, 'config.json'), JSON.stringify(v2));
   t.equal((await store.load()).migratedFrom, 2);
-  t.equal(CONFIG_VERSION, 3);
   t.same(store.get().mqtt, {
     ...v2.mqtt,
     deviceId: null,
@@ -93,6 +92,13 @@ t.test('a version 2 config gains the MQTT TLS, discovery and id settings, keepin
   writeFileSync(join(bare.file), JSON.stringify({ version: 2 }));
   await bare.load();
   t.equal(bare.get().mqtt.discoveryPrefix, 'homeassistant', 'a v2 config without an mqtt section migrates too');
+});
+
+t.test('a version 3 config gains the HTTPS port, keeping its plain HTTP port', async (t) => {
+  const { dir, store } = fresh();
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ version: 3, network: { httpPort: 8088 } }));
+  t.equal((await store.load()).migratedFrom, 3);
+  t.same(store.get().network, { httpPort: 8088, httpsPort: 443, bindAddress: '0.0.0.0' });
 });
 
 t.test('a config from newer firmware is not guessed at', async (t) => {

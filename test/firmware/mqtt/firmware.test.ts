@@ -16,7 +16,7 @@ t.test('with mqtt.enabled the firmware runs the mqtt service: online, service st
   const config = {
     version: CONFIG_VERSION,
     system: { name: 'Yard Gate' },
-    network: { httpPort: await freePort(), bindAddress: '127.0.0.1' },
+    network: { httpPort: await freePort(), httpsPort: await freePort(), bindAddress: '127.0.0.1' },
     mqtt: { enabled: true, url: broker.url },
   };
   writeFileSync(join(varDir, 'data', 'config', 'config.json'), JSON.stringify(config));

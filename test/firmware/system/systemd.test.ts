@@ -16,6 +16,7 @@ t.test('under systemd the firmware says READY, pings the watchdog, and says STOP
   const port = await freePort();
   const common = ['--var', varDir];
   await dvr(['config', 'set', 'network.httpPort', String(port), ...common]);
+  await dvr(['config', 'set', 'network.httpsPort', String(await freePort()), ...common]);
   await waitFor('notify socket', async () => (await import('node:fs')).existsSync(sock));
   const fw = startFirmware(common, { NOTIFY_SOCKET: sock, WATCHDOG_USEC: '400000' });
   t.teardown(() => void fw.child.kill('SIGKILL'));

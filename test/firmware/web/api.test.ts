@@ -2,12 +2,28 @@ import t from 'tap';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { request as httpsRequest } from 'node:https';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { systemClock } from '../../../firmware/core/clock.js';
 import { memoryLogger } from '../../../firmware/core/log.js';
 import { ConfigStore } from '../../../firmware/config/store.js';
 import { WebService } from '../../../firmware/web/web-service.js';
 
 const ADMIN_PW = 'Install-Er-2026';
+
+/** HTTPS with our own generated certificate pinned as the only CA: the test verifies it like a careful client would. */
+function request(port: number, ca: string, method: string, path: string, headers: Record<string, string>, body?: string) {
+  return new Promise<{ status: number; text: string; headers: IncomingHttpHeaders }>((resolve, reject) => {
+    const req = httpsRequest({ host: '127.0.0.1', port, method, path, headers, ca, servername: 'localhost' }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode!, text, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 async function boot() {
   const dir = mkdtempSync(join(tmpdir(), 'web-'));
@@ -18,19 +34,18 @@ async function boot() {
     clock: systemClock,
     config,
     dataDir: dir,
-    listen: () => ({ port: 0, host: '127.0.0.1' }),
+    listen: () => ({ host: '127.0.0.1', httpPort: 0, httpsPort: 0 }),
     status: () => [],
   });
   await web.start();
-  const base = `http://127.0.0.1:${web.port}`;
   const call = async (method: string, path: string, opts: { body?: unknown; raw?: string; cookie?: string; csrf?: string; type?: string } = {}) => {
     const headers: Record<string, string> = {};
     if (opts.body !== undefined || opts.raw !== undefined) headers['content-type'] = opts.type ?? 'application/json';
     if (opts.cookie) headers.cookie = opts.cookie;
     if (opts.csrf) headers['x-csrf-token'] = opts.csrf;
-    const res = await fetch(base + path, { method, headers, body: opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)) });
-    const text = await res.text();
-    return { status: res.status, json: text ? (JSON.parse(text) as Record<string, any>) : null, headers: res.headers };
+    const res = await request(web.ports!.https, web.certificate!.cert, method, path, headers, opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)));
+    const h = res.headers;
+    return { status: res.status, json: res.text ? (JSON.parse(res.text) as Record<string, any>) : null, headers: { get: (k: string) => { const v = h[k]; return Array.isArray(v) ? v[0]! : (v ?? null); } } };
   };
   return { web, config, call, dir };
 }
@@ -106,6 +121,30 @@ t.test('hostile input: traversal, oversize, malformed, shell metacharacters', as
   t.equal(config.get().system.name, evil);
   t.equal((await call('PATCH', '/api/v1/config', { ...admin, body: { path: 'mqtt.baseTopic', value: 'a;rm -rf /' } })).status, 422, 'fields with a format refuse it');
   t.equal((await call('GET', '/healthz')).status, 200, 'still serving');
+});
+
+t.test('plain HTTP serves health and redirects everything else to HTTPS', async (t) => {
+  const { web } = await boot();
+  t.teardown(() => web.stop());
+  const http = `http://127.0.0.1:${web.ports!.http}`;
+  const h = await fetch(`${http}/healthz`);
+  t.equal(h.status, 200);
+  t.same(await h.json(), { status: 'ok', services: { running: 0, total: 0 } });
+  const plain = (method: string, path: string, host: string) =>
+    new Promise<{ status: number; location: string | undefined }>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port: web.ports!.http, method, path, headers: { host } }, (res) => {
+        res.resume();
+        resolve({ status: res.statusCode!, location: res.headers.location });
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  const r = await plain('GET', '/api/v1/users?x=1', 'dvr.lan:8080');
+  t.equal(r.status, 308);
+  t.equal(r.location, `https://dvr.lan:${web.ports!.https}/api/v1/users?x=1`);
+  const evil = await plain('GET', '/', 'evil.example/@x');
+  t.equal(evil.location, `https://127.0.0.1:${web.ports!.https}/`, 'a malformed Host header is not echoed');
+  t.equal((await plain('POST', '/healthz', 'dvr.lan')).status, 308, 'nothing but GET /healthz is served in clear');
 });
 
 t.test('login brute force locks the account out, and logins are audited', async (t) => {
