@@ -43,8 +43,8 @@ t.test('the firmware boots on the sim board, answers health, reports status, and
   t.equal(logs.stdout.trim().split('\n').length, 3, 'dvr logs prints the newest records');
   t.match(JSON.parse(logs.stdout.trim().split('\n').at(-1)!), { level: 'info', svc: 'dvr', msg: 'setting changed', path: 'system.name' });
 
-  const unknown = await fetch(`http://127.0.0.1:${port}/anything`);
-  t.equal(unknown.status, 404, 'no route is served without a reason');
+  const plain = await fetch(`http://127.0.0.1:${port}/anything`, { redirect: 'manual' });
+  t.equal(plain.status, 308, 'plain HTTP serves nothing but health: the rest goes to HTTPS');
 
   const t0 = performance.now();
   fw.child.kill('SIGTERM');
