@@ -13,6 +13,8 @@ import { SystemdService } from './system/systemd-service.js';
 import { WatchdogService } from './system/watchdog-service.js';
 import { MqttService } from './mqtt/service.js';
 import { WebService } from './web/web-service.js';
+import { RingStore } from './storage/ring-store.js';
+import { NvrService } from './channels/nvr-service.js';
 
 export interface FirmwareOptions {
   board: string;
@@ -48,6 +50,8 @@ export class Firmware {
   configReport!: LoadReport;
   readonly supervisor: Supervisor;
   mqtt?: MqttService;
+  store?: RingStore;
+  nvr?: NvrService;
   private readonly startedAt: number;
   private version = '0.0.0';
 
@@ -109,10 +113,38 @@ export class Firmware {
       });
       this.supervisor.add(this.mqtt);
     }
+    // Directory bays exist only on the sim board, where "inserting a disk" is making its folder.
+    for (const b of this.board.sata) if (b.kind === 'directory') await mkdir(b.path, { recursive: true });
+    this.addRecording();
     const systemd = new SystemdService(env, this.log.child('systemd'), () => this.summary());
     this.supervisor.add(systemd);
     await this.supervisor.start();
     systemd.ready();
+  }
+
+  /**
+   * The recording store over the board's bays, and the channels that feed it.
+   * Directory bays (the sim board) are formatted on first start with a small
+   * ring; block-device bays must be mounted and formatted by the installer
+   * (`dvr disk format`, a later step), so they are not touched here.
+   */
+  private addRecording(): void {
+    const bays = this.board.sata.filter((b) => b.kind === 'directory');
+    for (const b of this.board.sata.filter((x) => x.kind === 'block')) {
+      this.log.warn('block-device bay not used yet: mounting SATA disks comes with the disk tools', { bay: b.bay, path: b.path });
+    }
+    if (bays.length === 0) return;
+    this.store = new RingStore({
+      bus: this.bus,
+      log: this.log.child('storage'),
+      clock: this.clock,
+      disks: bays.map((b) => ({ name: b.bay, path: b.path })),
+      format: { blockSize: 8 * 1024 * 1024, blockCount: 8, reserveBytes: 0 },
+      retention: { mode: this.config.get().storage.mode, channels: {} },
+    });
+    this.supervisor.add(this.store);
+    this.nvr = new NvrService({ bus: this.bus, clock: this.clock, log: this.log.child('channels'), channels: () => this.config.get().channels, store: this.store });
+    this.supervisor.add(this.nvr);
   }
 
   async stop(): Promise<{ timedOut: string[] }> {
@@ -137,6 +169,10 @@ export class Firmware {
           uptimeS: Math.round((this.clock.now() - this.startedAt) / 1000),
           config: this.configReport,
           services: this.supervisor.status(),
+          disks: this.store?.disks() ?? [],
+          recording: this.store?.streams() ?? [],
+          writers: this.store?.writerStats() ?? {},
+          channels: this.nvr?.status() ?? [],
         };
       case 'config.get':
         return req.path ? this.config.getPath(req.path) : this.config.get();

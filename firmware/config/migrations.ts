@@ -31,6 +31,8 @@ const steps: Record<number, Step> = {
   },
   // 4 added network.httpsPort (the page moved to HTTPS); its default fills in.
   3: (v3) => ({ ...v3, version: 4 }),
+  // 5 added storage.mode and channels (IP cameras); the defaults fill in.
+  4: (v4) => ({ ...v4, version: 5 }),
 };
 
 export class MigrationError extends Error {

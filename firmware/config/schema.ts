@@ -1,11 +1,11 @@
-import { boolean, int, literal, nullable, object, oneOf, string, type Infer } from '../core/schema.js';
+import { array, boolean, int, literal, nullable, object, oneOf, string, type Infer } from '../core/schema.js';
 
 /**
  * The current config layout. Each later capability adds its section here,
  * bumps CONFIG_VERSION and adds a step to migrations.ts, so a box upgraded
  * from any older firmware keeps its settings.
  */
-export const CONFIG_VERSION = 4;
+export const CONFIG_VERSION = 5;
 
 const hostPort = int({ min: 1, max: 65535 });
 
@@ -36,6 +36,24 @@ export const configSchema = object({
       insecure: boolean().default(false).describe('accept any broker certificate (testing only)'),
     }),
   }),
+  storage: object({
+    mode: oneOf(['overwrite', 'stop'] as const).default('overwrite').describe('when the disks are full: overwrite the oldest unlocked recording, or stop recording'),
+  }),
+  channels: array(
+    object({
+      id: string({ min: 1, max: 32, pattern: /^[a-z0-9][a-z0-9_-]*$/ }).describe('stable id used in topics, URLs and the store'),
+      name: string({ min: 1, max: 64 }),
+      enabled: boolean().default(true),
+      kind: oneOf(['ip'] as const).default('ip'),
+      main: object({
+        url: string({ min: 8, max: 512, pattern: /^rtsps?:\/\/[^\s]+$/ }),
+        transport: oneOf(['tcp', 'udp'] as const).default('tcp'),
+      }),
+      username: nullable(string({ max: 128 })).default(null),
+      password: nullable(string({ max: 256 })).default(null),
+    }),
+    { max: 64 },
+  ).default([]),
   log: object({
     level: oneOf(['debug', 'info', 'warn', 'error'] as const).default('info'),
   }),

@@ -25,13 +25,13 @@ t.test('the firmware boots on the sim board, answers health, reports status, and
   const fw = startFirmware(common, { DVR_STOP_TIMEOUT_MS: String(boundMs) });
   t.teardown(() => void fw.child.kill('SIGKILL'));
   const h = await waitFor('health endpoint', async () => (await health(port)).status === 200 && health(port));
-  t.same(h.body, { status: 'ok', services: { running: 3, total: 3 } });
+  t.same(h.body, { status: 'ok', services: { running: 5, total: 5 } });
 
   const st = await dvr(['status', '--json', ...common]);
   t.equal(st.code, 0, st.stderr);
   const status = JSON.parse(st.stdout) as { board: string; services: { name: string; state: string }[] };
   t.equal(status.board, 'sim');
-  t.same(status.services.map((s) => `${s.name}:${s.state}`).sort(), ['control:running', 'systemd:running', 'web:running']);
+  t.same(status.services.map((s) => `${s.name}:${s.state}`).sort(), ['channels:running', 'control:running', 'storage:running', 'systemd:running', 'web:running']);
 
   const human = await dvr(['status', ...common]);
   t.match(human.stdout, /firmware [\d.]+ on board sim/);

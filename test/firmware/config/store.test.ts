@@ -101,6 +101,14 @@ t.test('a version 3 config gains the HTTPS port, keeping its plain HTTP port', a
   t.same(store.get().network, { httpPort: 8088, httpsPort: 443, bindAddress: '0.0.0.0' });
 });
 
+t.test('a version 4 config gains the storage mode and an empty channel list', async (t) => {
+  const { dir, store } = fresh();
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ version: 4, system: { name: 'Depot' } }));
+  t.equal((await store.load()).migratedFrom, 4);
+  t.same([store.get().storage, store.get().channels, store.get().system.name], [{ mode: 'overwrite' }, [], 'Depot']);
+  await t.rejects(store.set('channels', [{ id: 'Bad Id', name: 'x', main: { url: 'http://x' } }]), /channels\[0\]\.id: .*does not match.*channels\[0\]\.main\.url: .*does not match/s);
+});
+
 t.test('a config from newer firmware is not guessed at', async (t) => {
   const { dir, store } = fresh();
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ version: 99 }));

@@ -22,7 +22,7 @@ t.test('under systemd the firmware says READY, pings the watchdog, and says STOP
   t.teardown(() => void fw.child.kill('SIGKILL'));
   await waitFor('READY=1', async () => got.includes('READY=1'));
   t.ok((await health(port)).status === 200, 'serving when READY was sent');
-  t.match(got, /STATUS=running 3 services/);
+  t.match(got, /STATUS=running 5 services/);
   await waitFor('two watchdog pings', async () => (got.match(/WATCHDOG=1/g) ?? []).length >= 2, 3000);
   t.pass('WATCHDOG=1 sent every 200 ms (half of WATCHDOG_USEC)');
   fw.child.kill('SIGTERM');
