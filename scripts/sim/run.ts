@@ -106,11 +106,14 @@ async function main(): Promise<number> {
     return 0;
   }
 
-  const fw = spawn(process.execPath, [dvr, 'start', '--board', 'sim', '--var', args.varDir], {
-    cwd: root,
-    stdio: 'inherit',
-    detached: false,
-  });
+  // Its own process group: a terminal's Ctrl-C reaches only us, and we forward it once. Otherwise the
+  // firmware would get SIGINT twice (from the terminal and from us) and take the second as "exit now".
+  // setpriv --pdeathsig still takes it down if we are killed outright.
+  const argv = [dvr, 'start', '--board', 'sim', '--var', args.varDir];
+  const [file, fwArgs] = existsSync('/usr/bin/setpriv')
+    ? ['/usr/bin/setpriv', ['--pdeathsig', 'TERM', '--', process.execPath, ...argv]]
+    : [process.execPath, argv];
+  const fw = spawn(file, fwArgs, { cwd: root, stdio: 'inherit', detached: true });
   const forward = (sig: NodeJS.Signals) => () => {
     if (fw.exitCode === null && fw.signalCode === null) fw.kill(sig);
   };
