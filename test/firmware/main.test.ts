@@ -39,9 +39,11 @@ t.test('the firmware boots on the sim board, answers health, reports status, and
   // A setting changed through the running firmware is on disk and visible offline later.
   t.equal((await dvr(['config', 'set', 'system.name', 'Shop front', ...common])).code, 0);
 
-  const logs = await dvr(['logs', '-n', '3', ...common]);
-  t.equal(logs.stdout.trim().split('\n').length, 3, 'dvr logs prints the newest records');
-  t.match(JSON.parse(logs.stdout.trim().split('\n').at(-1)!), { level: 'info', svc: 'dvr', msg: 'setting changed', path: 'system.name' });
+  const logs = await dvr(['logs', '-n', '50', ...common]);
+  const records = logs.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  t.ok(records.length > 3 && records.length <= 50, 'dvr logs prints at most the newest N records');
+  // Other services (the sim cameras' channels) log too: look for ours among the newest.
+  t.match(records.filter((r) => r.msg === 'setting changed').at(-1), { level: 'info', svc: 'dvr', path: 'system.name' });
 
   const plain = await fetch(`http://127.0.0.1:${port}/anything`, { redirect: 'manual' });
   t.equal(plain.status, 308, 'plain HTTP serves nothing but health: the rest goes to HTTPS');
