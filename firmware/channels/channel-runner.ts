@@ -48,6 +48,8 @@ export class ChannelRunner {
   private stall?: Timer;
   private failures = 0;
   private lastFrameTime: number | null = null;
+  /** Monotonic ms of the last frame (or of PLAY), for the stall watchdog. */
+  private lastFrameAt = 0;
   private gapReason: GapRecord['reason'] | null = null;
   private running = false;
   readonly gaps: GapRecord[] = [];
@@ -87,6 +89,8 @@ export class ChannelRunner {
       () => {
         if (source !== this.source || !this.running) return;
         this.setState('streaming');
+        this.lastFrameAt = this.o.clock.monotonic();
+        if (this.stall) this.o.clock.clearTimeout(this.stall);
         this.armStall(source);
       },
       (err: unknown) => {
@@ -109,16 +113,25 @@ export class ChannelRunner {
     this.failures = 0;
     if (stream !== 'audio') this.lastFrameTime = frame.time;
     if (this.state !== 'streaming') this.setState('streaming');
-    this.armStall(source);
+    this.lastFrameAt = this.o.clock.monotonic();
     this.o.sink.frame(this.o.channel, stream, info, frame);
   }
 
-  private armStall(source: FrameSource): void {
-    if (this.stall) this.o.clock.clearTimeout(this.stall);
+  /**
+   * One watchdog timer per connection, not one per frame: a frame only
+   * records when it came; the timer, when it fires early, sleeps again for
+   * the rest of the interval, so a stall is still declared exactly stallMs
+   * after the last frame.
+   */
+  private armStall(source: FrameSource, delay = this.o.stallMs ?? 10_000): void {
     const ms = this.o.stallMs ?? 10_000;
     this.stall = this.o.clock.setTimeout(() => {
-      if (source === this.source) this.fail(new SourceError(`no media for ${ms / 1000} s`, 'stalled'), 'stalled');
-    }, ms);
+      this.stall = undefined;
+      if (source !== this.source) return;
+      const quiet = this.o.clock.monotonic() - this.lastFrameAt;
+      if (quiet < ms) this.armStall(source, ms - quiet);
+      else this.fail(new SourceError(`no media for ${ms / 1000} s`, 'stalled'), 'stalled');
+    }, delay);
   }
 
   private fail(err: unknown, reason: GapRecord['reason'] | null): void {
