@@ -34,7 +34,8 @@ export interface WorkerConfig {
 
 export type WorkerMessage =
   | { t: 'started' }
-  | { t: 'frame'; info: BufferInfo }
+  /** queuedAtUs: when the buffer that got this frame was queued (the backend's clock, see CaptureBackend.nowUs). */
+  | { t: 'frame'; info: BufferInfo; queuedAtUs: number }
   | { t: 'event'; event: CaptureEventInfo }
   | { t: 'eos' }
   | { t: 'error'; message: string; code?: string; errno?: number }
@@ -61,5 +62,7 @@ export interface CaptureBackend {
   /** poll(): revents (POLLIN, POLLPRI, POLLERR) or 0 on timeout. */
   wait(timeoutMs: number, events: boolean): number;
   dequeueEvents(): CaptureEventInfo[];
+  /** Now on the clock of the buffers' timestamps (CLOCK_MONOTONIC for V4L2), in microseconds. */
+  nowUs(): number;
   dispose(): void;
 }

@@ -49,6 +49,8 @@ function v4l2Backend(config: WorkerConfig): CaptureBackend {
       }
       return list;
     },
+    // libuv's hrtime is CLOCK_MONOTONIC, the clock capture drivers stamp buffers with.
+    nowUs: () => Number(process.hrtime.bigint() / 1000n),
     dispose: () => io.dispose(),
   };
 }
@@ -58,11 +60,15 @@ async function run(config: WorkerConfig, post: (m: WorkerMessage) => void): Prom
   let backend: CaptureBackend | undefined;
   let queued = 0;
   let streaming = false;
+  // When each buffer was last queued: tells a frame the driver lost on its
+  // own from one it had no buffer for (see CaptureStats.starved).
+  const queuedAtUs = new Array<number>(config.count).fill(0);
   try {
     backend = config.backend
       ? ((await import(config.backend)) as { createBackend(c: WorkerConfig): CaptureBackend }).createBackend(config)
       : v4l2Backend(config);
     for (let i = 0; i < config.count; i++) {
+      queuedAtUs[i] = backend.nowUs();
       backend.queue(i);
       queued++;
     }
@@ -76,6 +82,7 @@ async function run(config: WorkerConfig, post: (m: WorkerMessage) => void): Prom
       // which shows as a gap in the sequence numbers.
       for (let i = 0; i < config.count; i++) {
         if (Atomics.compareExchange(control, CTL_STATE + i, BUF_RELEASED, BUF_QUEUED) === BUF_RELEASED) {
+          queuedAtUs[i] = backend.nowUs();
           backend.queue(i);
           queued++;
         }
@@ -99,7 +106,7 @@ async function run(config: WorkerConfig, post: (m: WorkerMessage) => void): Prom
           }
           Atomics.store(control, CTL_STATE + info.index, BUF_HELD);
           queued--;
-          post({ t: 'frame', info });
+          post({ t: 'frame', info, queuedAtUs: queuedAtUs[info.index] });
         }
       } else if (revents & POLLERR && Atomics.load(control, CTL_STOP) === 0 && queued > 0) {
         // vb2 says POLLERR when the queue is not streaming or the driver hit an error.

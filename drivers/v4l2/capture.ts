@@ -15,6 +15,9 @@ import {
   type WorkerMessage,
 } from './capture-protocol.js';
 import {
+  V4L2_BUF_FLAG_ERROR,
+  V4L2_BUF_FLAG_TIMESTAMP_MASK,
+  V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC,
   V4L2_BUF_TYPE_VIDEO_CAPTURE,
   V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE,
   V4L2_CAP_VIDEO_CAPTURE_MPLANE,
@@ -57,8 +60,16 @@ export interface Frame extends BufferInfo {
 
 export interface CaptureStats {
   frames: number;
-  /** Sum of sequence gaps: frames the driver had no free buffer for (or lost). */
+  /** Sum of sequence gaps: every frame lost, whoever lost it. */
   dropped: number;
+  /**
+   * The part of `dropped` that is ours: frames that fell due while no buffer
+   * was queued with the driver (the consumer held them all, or this process
+   * was too slow to queue them again), or whose cause the timestamps cannot
+   * tell. dropped - starved were lost by the driver with a buffer waiting
+   * (on vivid: its thread ran late).
+   */
+  starved: number;
   /** Buffers that came back with V4L2_BUF_FLAG_ERROR. */
   errors: number;
   /** Frames handed out and not yet released. */
@@ -81,7 +92,8 @@ function workerUrl(): URL {
 
 export class CaptureStream extends EventEmitter<CaptureStreamEvents> {
   readonly queue: CaptureSource;
-  readonly stats: CaptureStats = { frames: 0, dropped: 0, errors: 0, held: 0, lastSequence: undefined };
+  readonly stats: CaptureStats = { frames: 0, dropped: 0, starved: 0, errors: 0, held: 0, lastSequence: undefined };
+  #lastTimestampUs: number | undefined;
   #worker: Worker;
   #control: Int32Array;
   #running = true;
@@ -208,7 +220,7 @@ export class CaptureStream extends EventEmitter<CaptureStreamEvents> {
   #onMessage(m: WorkerMessage): void {
     switch (m.t) {
       case 'frame':
-        this.#onFrame(m.info);
+        this.#onFrame(m.info, m.queuedAtUs);
         return;
       case 'event':
         this.emit('event', m.event);
@@ -221,14 +233,33 @@ export class CaptureStream extends EventEmitter<CaptureStreamEvents> {
     }
   }
 
-  #onFrame(info: BufferInfo): void {
+  /**
+   * How many of the `gap` frames lost just before `info` are ours. Drivers
+   * fill queued buffers in order, so
+   * the buffer that got this frame was the next one in line: if it was queued
+   * before a lost frame was due, the driver had somewhere to put that frame
+   * and lost it on its own; if not, the queue was empty and the loss is ours.
+   */
+  #starvedIn(info: BufferInfo, gap: number, queuedAtUs: number): number {
+    const prev = this.#lastTimestampUs;
+    const monotonic = (info.flags & V4L2_BUF_FLAG_TIMESTAMP_MASK) === V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC;
+    if (!monotonic || prev === undefined || info.timestampUs <= prev) return gap; // cannot tell: count it against us
+    const period = (info.timestampUs - prev) / (gap + 1);
+    let starved = 0;
+    for (let j = 1; j <= gap; j++) if (queuedAtUs > prev + j * period) starved++;
+    return starved;
+  }
+
+  #onFrame(info: BufferInfo, queuedAtUs: number): void {
     const { index } = info;
     const s = this.stats;
     const droppedBefore = s.lastSequence === undefined || info.sequence <= s.lastSequence ? 0 : info.sequence - s.lastSequence - 1;
     s.frames++;
     s.dropped += droppedBefore;
+    if (droppedBefore > 0) s.starved += this.#starvedIn(info, droppedBefore, queuedAtUs);
     s.lastSequence = info.sequence;
-    if (info.flags & 0x40) s.errors++; // V4L2_BUF_FLAG_ERROR
+    this.#lastTimestampUs = info.timestampUs;
+    if (info.flags & V4L2_BUF_FLAG_ERROR) s.errors++;
     s.held++;
     this.queue.pin(index);
     const mapped = this.queue.buffers[index];

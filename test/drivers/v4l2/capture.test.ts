@@ -110,8 +110,22 @@ t.test('back-pressure: held buffers are not re-queued; the lost frames show as a
   t.ok(gap >= 10, `frames were dropped while all buffers were held (gap ${gap})`);
   t.equal(after[0].droppedBefore, gap, 'the first frame after the stall carries the gap');
   t.equal(stream.stats.dropped, sumDropped, 'stats.dropped is the sum of the gaps');
+  t.equal(stream.stats.starved, stream.stats.dropped, 'every loss is ours: no buffer was queued when those frames were due');
   t.ok(after.every((f, i) => i === 0 || f.sequence > after[i - 1].sequence), 'sequence keeps increasing');
   t.ok(stream.stats.frames >= 10, 'frames counted');
+});
+
+t.test('frames the driver loses with a buffer waiting are not counted as ours', async (t) => {
+  // lossless: the stand-in never drops for want of a buffer, so only its own drops remain.
+  const data = sim(20, { lossless: true, driverDrops: [3, 7, 8] });
+  const { source } = simSource(data.memory);
+  const stream = await CaptureStream.startWithBackend(source, backend, data);
+  const frames = await collect(stream, 10);
+  await stream.stop();
+  t.same(frames.map((f) => f.sequence), [0, 1, 2, 4, 5, 6, 9, 10, 11, 12]);
+  t.same(frames.map((f) => f.droppedBefore), [0, 0, 0, 1, 0, 0, 2, 0, 0, 0]);
+  t.equal(stream.stats.dropped, 3);
+  t.equal(stream.stats.starved, 0, 'a buffer was queued when each lost frame was due');
 });
 
 t.test('a frame held across stop() stays mapped until released', async (t) => {
