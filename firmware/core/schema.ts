@@ -166,6 +166,28 @@ export function oneOf<const T extends readonly string[]>(values: T): Schema<T[nu
   );
 }
 
+/**
+ * One of several object shapes told apart by the string field `key` (a
+ * tagged union: `{ type: 'relay', ... } | { type: 'webhook', ... }`). Each
+ * variant's schema should include `key` as a literal so the inferred type
+ * narrows on it.
+ */
+export function tagged<const M extends Record<string, Schema<unknown>>>(key: string, variants: M): Schema<Infer<M[keyof M]>> {
+  const names = Object.keys(variants);
+  return make(
+    (v, path, issues) => {
+      const tag = typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>)[key] : undefined;
+      if (typeof tag !== 'string' || !Object.hasOwn(variants, tag)) {
+        const at = path ? `${path}.${key}` : key;
+        issues.push(`${at}: expected one of ${names.join(', ')}, got ${tag === undefined ? 'nothing' : describeValue(tag)}`);
+        return {} as Infer<M[keyof M]>;
+      }
+      return variants[tag]!.check(v, path, issues) as Infer<M[keyof M]>;
+    },
+    () => ({ oneOf: names.map((n) => variants[n]!.toJsonSchema()) }),
+  );
+}
+
 export function nullable<T>(inner: Schema<T>): Schema<T | null> {
   return make<T | null>(
     (v, path, issues) => (v === null ? null : inner.check(v, path, issues)),
