@@ -26,6 +26,17 @@ export interface BusEvents {
   storageLock: { id: string; channel: string; start: number; end: number; action: 'added' | 'removed' | 'expired'; reason: string; expiresMs?: number; at: number };
   /** Recording cannot continue as configured: raised once, cleared (active false) when it can again. */
   storageAlarm: { kind: StorageAlarmKind; active: boolean; channel?: string; stream?: string; detail: string; at: number };
+  /** A linkage rule started (its trigger became active) or ended, and what each action did. */
+  linkage: { rule: string; subject: string; phase: 'start' | 'end'; results: LinkageActionResult[]; at: number };
+  /** A linkage rule's MQTT action: a message for `<baseTopic>/<deviceId>/<topic>`. */
+  linkageMessage: { topic: string; rule: string; name: string; trigger: string; subject: string; active: boolean; at: number };
+}
+
+export interface LinkageActionResult {
+  action: string;
+  target: string;
+  ok: boolean;
+  detail: string;
 }
 
 export type StorageDeletionReason = 'max-age' | 'manual' | 'repair';

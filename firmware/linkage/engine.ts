@@ -1,22 +1,12 @@
-import type { BusEvents, EventBus } from '../core/bus.js';
+import type { BusEvents, EventBus, LinkageActionResult } from '../core/bus.js';
 import type { Clock, Timer } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import type { Service } from '../core/service.js';
 import type { Action, Rule, Trigger } from './rules.js';
 import { inSchedule } from './schedule.js';
 
-declare module '../core/bus.js' {
-  interface BusEvents {
-    /** A linkage rule started (its trigger became active) or ended, and what each action did. */
-    linkage: { rule: string; subject: string; phase: 'start' | 'end'; results: ActionResult[]; at: number };
-  }
-}
-
-export interface ActionResult {
+export interface ActionResult extends LinkageActionResult {
   action: Action['type'];
-  target: string;
-  ok: boolean;
-  detail: string;
 }
 
 /**

@@ -7,7 +7,7 @@ import type { BusEvents } from '../core/bus.js';
 import type { Topics } from './topics.js';
 
 /** The bus events the MQTT service publishes (and queues while offline). */
-export const PUBLISHED = ['alarm', 'motion', 'tamper', 'videoLoss', 'diskState', 'cameraState', 'serviceState'] as const;
+export const PUBLISHED = ['alarm', 'motion', 'tamper', 'videoLoss', 'diskState', 'cameraState', 'serviceState', 'linkageMessage'] as const;
 export type PublishedEvent = (typeof PUBLISHED)[number];
 
 /** What the offline queue stores for one event: its bus name and payload. */
@@ -38,6 +38,9 @@ function stateOf(d: EventData, topics: Topics): { topic: string; fields: Record<
       return { topic: topics.channel(d.channel, 'camera'), fields: { state: d.state, ...(d.detail ? { detail: d.detail } : {}) } };
     case 'serviceState':
       return { topic: topics.service(d.service), fields: { state: d.state, ...(d.error ? { error: d.error } : {}) } };
+    case 'linkageMessage':
+      // The rule's own topic under the device; the topic is checked by the rule schema.
+      return { topic: `${topics.root}/${d.topic}`, fields: { state: onOff(d.active), rule: d.rule, name: d.name, trigger: d.trigger, subject: d.subject } };
   }
 }
 
