@@ -31,6 +31,8 @@ export interface SimBoardOptions {
   log?: (line: string) => void;
   /** How long each peripheral may take to become ready, default 15000 ms. */
   timeoutMs?: number;
+  /** Pelco addresses of the simulated PTZ domes on the RS-485 bus (D or P, detected per frame); default [1]; [] for none. */
+  domes?: number[];
 }
 
 export interface SimBoard {
@@ -42,7 +44,9 @@ export interface SimBoard {
   rs485: { firmwareEnd: string; deviceEnd: string };
   /** Absolute paths of the file-backed disk directories. */
   disks: string[];
-  /** Process ids of the children (mosquitto, camera, socat), for diagnostics. */
+  /** Addresses answered by the PTZ dome simulator on the bus's device end. */
+  domes: number[];
+  /** Process ids of the children (mosquitto, camera, socat, dome simulator), for diagnostics. */
   pids: number[];
   /** Terminates all children (SIGTERM, SIGKILL after 3 s) and waits for them. */
   stop(): Promise<void>;
@@ -214,6 +218,8 @@ export async function startSimBoard(opts: SimBoardOptions): Promise<SimBoard> {
   const mqttPort = opts.mqttPort ?? DEFAULT_MQTT_PORT;
   const rtspPort = opts.rtspPort ?? DEFAULT_RTSP_PORT;
   const cameras = opts.cameras ?? 2;
+  const domes = opts.domes ?? [1];
+  if (!domes.every((a) => Number.isInteger(a) && a >= 1 && a <= 255)) throw new Error(`sim board: bad dome addresses ${domes.join(',')}`);
   checkPort('mqttPort', mqttPort, false);
   checkPort('rtspPort', rtspPort, true);
   if (!Number.isInteger(cameras) || cameras < 0 || cameras > 64) throw new Error(`sim board: bad cameras ${cameras}`);
@@ -313,6 +319,21 @@ export async function startSimBoard(opts: SimBoardOptions): Promise<SimBoard> {
     ]);
     await waitFor(child, `pty links ${firmwareEnd} and ${deviceEnd}`, timeoutMs, () => existsSync(firmwareEnd) && existsSync(deviceEnd));
     log(`sim: rs485 ${firmwareEnd} <-> ${deviceEnd}`);
+    if (domes.length > 0) await startDomes();
+  };
+
+  // The dome simulator is a test fixture; the build compiles it to dist/ so
+  // the sim board can run it without a TypeScript loader.
+  const startDomes = async (): Promise<void> => {
+    const fromSource = import.meta.url.endsWith('.ts');
+    const file = fromSource ? join(root, 'test', 'fixtures', 'ptz-dome-sim.ts') : join(root, 'dist', 'test', 'fixtures', 'ptz-dome-sim.js');
+    const loader = fromSource ? process.execArgv.filter((a) => a.includes('@tapjs/typescript')) : [];
+    let ready = false;
+    const child = start('ptz-domes', process.execPath, [...loader, file, '--port', deviceEnd, '--protocol', 'auto', '--address', domes.join(',')], process.env, (s, line) => {
+      if (s === 'stdout' && line === 'ready') ready = true;
+    });
+    await waitFor(child, 'its ready line', timeoutMs, () => ready);
+    log(`sim: PTZ domes ${domes.join(', ')} on ${deviceEnd}`);
   };
 
   const results = await Promise.allSettled([startMosquitto(), startCamera(), startRs485()]);
@@ -328,6 +349,7 @@ export async function startSimBoard(opts: SimBoardOptions): Promise<SimBoard> {
     mqttUrl: mqtt.value,
     rtspUrls: rtsp.value,
     rs485: { firmwareEnd, deviceEnd },
+    domes,
     disks,
     pids: children.map((c) => c.proc.pid).filter((p): p is number => p !== undefined),
     stop,

@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { ReadStream } from 'node:tty';
 import { fileURLToPath } from 'node:url';
 import { connectAsync } from 'mqtt';
+import { PtzService } from '../../../firmware/ptz/index.js';
 import { startSimBoard, type SimBoard } from '../../../scripts/sim/sim-board.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -84,7 +85,8 @@ t.test('sim board peripherals', async (t) => {
   const [mqttPort, rtspPort] = await Promise.all([freePort(), freePort()]);
   const lines: string[] = [];
   const started = Date.now();
-  const board: SimBoard = await startSimBoard({ varDir, mqttPort, rtspPort, cameras: 2, log: (l) => lines.push(l) });
+  // No dome simulator here: the raw pty test below reads the device end itself.
+  const board: SimBoard = await startSimBoard({ varDir, mqttPort, rtspPort, cameras: 2, domes: [], log: (l) => lines.push(l) });
   t.comment(`started in ${Date.now() - started} ms`);
   t.teardown(async () => {
     await board.stop();
@@ -177,6 +179,35 @@ t.test('sim board peripherals', async (t) => {
     t.same(childPids(), [], 'no child processes remain');
     await board.stop(); // idempotent
   });
+});
+
+t.test('PTZ domes answer on the RS-485 bus, Pelco-D and Pelco-P', async (t) => {
+  const varDir = mkdtempSync(join(tmpdir(), 'sim-board-ptz-'));
+  const board = await startSimBoard({ varDir, mqttPort: await freePort(), rtspPort: 0, cameras: 0, domes: [1, 2] });
+  t.teardown(async () => {
+    await board.stop();
+    rmSync(varDir, { recursive: true, force: true });
+  });
+  t.same(board.domes, [1, 2]);
+  t.equal(board.pids.length, 3, 'mosquitto, socat and the dome simulator');
+  const ptz = new PtzService({
+    line: { path: board.rs485.firmwareEnd, baudRate: 9600 },
+    domes: [
+      { id: 'd', protocol: 'd', address: 1 },
+      { id: 'p', protocol: 'p', address: 2 },
+    ],
+  });
+  await ptz.start();
+  t.teardown(() => ptz.stop());
+  for (const id of ['d', 'p']) {
+    const dome = ptz.dome(id);
+    const before = await dome.position!();
+    await dome.move(1, 0, 0);
+    await new Promise((r) => setTimeout(r, 300));
+    await dome.stop();
+    const after = await dome.position!();
+    t.not(after.pan, before.pan, `dome ${id}: panning moved it (${before.pan} -> ${after.pan})`);
+  }
 });
 
 t.test('a port in use is a clear error and nothing is left running', async (t) => {
