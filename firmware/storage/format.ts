@@ -4,6 +4,7 @@
  * a parser returns a value or throws FormatError, never anything else.
  */
 import { crc32 } from 'node:zlib';
+import { crc32Range } from './crc.js';
 import type { Codec, StreamInfo, StreamKind } from '../media/types.js';
 
 export const LAYOUT_VERSION = 1;
@@ -247,7 +248,7 @@ export function decodeIndexRecord(b: Uint8Array, at = 0): IndexRecord {
 }
 
 function decodeIndexAt(b: Uint8Array, v: DataView, at: number): IndexRecord {
-  if (crc32(b.subarray(at, at + 28)) !== v.getUint32(at + 28, true)) throw new FormatError('index record: checksum mismatch');
+  if (crc32Range(b, at, at + 28) !== v.getUint32(at + 28, true)) throw new FormatError('index record: checksum mismatch');
   const flags = v.getUint8(at + 22);
   if (flags > 1 || v.getUint8(at + 23) !== 0) throw new FormatError('index record: unknown flags');
   return {
@@ -262,29 +263,122 @@ function decodeIndexAt(b: Uint8Array, v: DataView, at: number): IndexRecord {
 }
 
 /**
- * The valid prefix of an index region (invariant 3): records stop at the first
- * bad CRC, foreign generation, non-contiguous offset, backwards time, or a
- * frame that would run past `dataCapacity`.
+ * A block's frame index as columns (struct of arrays): one backing buffer per
+ * block instead of one object per frame, so a cached index costs the garbage
+ * collector nothing to scan or copy and a lookup touches only the column it
+ * needs. Row i is the i-th index record of the block.
  */
-export function decodeIndexRegion(b: Uint8Array, generation: number, dataCapacity: number): IndexRecord[] {
-  const out: IndexRecord[] = [];
+export class FrameIndex {
+  readonly time: Float64Array;
+  readonly offset: Uint32Array;
+  readonly size: Uint32Array;
+  readonly dataCrc: Uint32Array;
+  readonly seq: Uint16Array;
+  /** 1 = keyframe. */
+  readonly key: Uint8Array;
+  length = 0;
+
+  constructor(readonly gen: number, capacity: number) {
+    // One allocation, 23 bytes per frame: f64 | u32 ×3 | u16 | u8 regions.
+    const buf = new ArrayBuffer(capacity * 23);
+    let at = 0;
+    this.time = new Float64Array(buf, at, capacity); at += capacity * 8;
+    this.offset = new Uint32Array(buf, at, capacity); at += capacity * 4;
+    this.size = new Uint32Array(buf, at, capacity); at += capacity * 4;
+    this.dataCrc = new Uint32Array(buf, at, capacity); at += capacity * 4;
+    this.seq = new Uint16Array(buf, at, capacity); at += capacity * 2;
+    this.key = new Uint8Array(buf, at, capacity);
+  }
+
+  get capacity(): number {
+    return this.time.length;
+  }
+
+  static fromRecords(recs: readonly IndexRecord[], gen = recs[0]?.gen ?? 0): FrameIndex {
+    const f = new FrameIndex(gen >>> 0, recs.length);
+    for (const r of recs) f.push(r.time, r.offset, r.size, r.seq, r.keyframe, r.dataCrc);
+    return f;
+  }
+
+  push(time: number, offset: number, size: number, seq: number, keyframe: boolean, dataCrc: number): void {
+    const i = this.length++;
+    this.time[i] = time;
+    this.offset[i] = offset;
+    this.size[i] = size;
+    this.seq[i] = seq;
+    this.key[i] = keyframe ? 1 : 0;
+    this.dataCrc[i] = dataCrc;
+  }
+
+  record(i: number): IndexRecord {
+    return { time: this.time[i]!, offset: this.offset[i]!, size: this.size[i]!, gen: this.gen, seq: this.seq[i]!, keyframe: this.key[i] === 1, dataCrc: this.dataCrc[i]! };
+  }
+
+  toRecords(): IndexRecord[] {
+    return Array.from({ length: this.length }, (_, i) => this.record(i));
+  }
+
+  /** First row whose time is > t: O(log n). */
+  upperBound(t: number): number {
+    let lo = 0;
+    let hi = this.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.time[mid]! <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** A copy holding exactly `length` rows (an index decoded into a large region gives its spare room back). */
+  trimmed(): FrameIndex {
+    if (this.length === this.capacity) return this;
+    const f = new FrameIndex(this.gen, this.length);
+    f.time.set(this.time.subarray(0, this.length));
+    f.offset.set(this.offset.subarray(0, this.length));
+    f.size.set(this.size.subarray(0, this.length));
+    f.dataCrc.set(this.dataCrc.subarray(0, this.length));
+    f.seq.set(this.seq.subarray(0, this.length));
+    f.key.set(this.key.subarray(0, this.length));
+    f.length = this.length;
+    return f;
+  }
+}
+
+/**
+ * The valid prefix of an index region (invariant 3), as columns: records stop
+ * at the first bad CRC, foreign generation, non-contiguous offset, backwards
+ * time, or a frame that would run past `dataCapacity`. Decoded in place:
+ * no per-record allocation.
+ */
+export function decodeFrameIndex(b: Uint8Array, generation: number, dataCapacity: number): FrameIndex {
+  const gen = generation >>> 0;
+  const n = Math.floor(b.byteLength / INDEX_RECORD_SIZE);
+  const out = new FrameIndex(gen, n);
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   let next = 0;
   let last = -Infinity;
-  const gen = generation >>> 0;
-  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  for (let at = 0; at + INDEX_RECORD_SIZE <= b.byteLength; at += INDEX_RECORD_SIZE) {
-    let r: IndexRecord;
-    try {
-      r = decodeIndexAt(b, v, at);
-    } catch {
-      break;
-    }
-    if (r.gen !== gen || r.offset !== next || r.time < last || r.size === 0 || r.offset + r.size > dataCapacity) break;
-    out.push(r);
-    next = r.offset + r.size;
-    last = r.time;
+  for (let i = 0, at = 0; i < n; i++, at += INDEX_RECORD_SIZE) {
+    if (crc32Range(b, at, at + 28) !== v.getUint32(at + 28, true)) break;
+    const flags = b[at + 22]!;
+    if (flags > 1 || b[at + 23] !== 0) break;
+    const lo = v.getUint32(at, true);
+    const hi = v.getInt32(at + 4, true);
+    if (hi > 0x1fffff || hi < -0x200000) break;
+    const time = hi * 4294967296 + lo;
+    const offset = v.getUint32(at + 8, true);
+    const size = v.getUint32(at + 12, true);
+    if (v.getUint32(at + 16, true) !== gen || offset !== next || time < last || size === 0 || offset + size > dataCapacity) break;
+    out.push(time, offset, size, v.getUint16(at + 20, true), flags === 1, v.getUint32(at + 24, true));
+    next = offset + size;
+    last = time;
   }
-  return out;
+  return out.length * 2 < n ? out.trimmed() : out;
+}
+
+/** The valid prefix of an index region (invariant 3) as records; see decodeFrameIndex. */
+export function decodeIndexRegion(b: Uint8Array, generation: number, dataCapacity: number): IndexRecord[] {
+  return decodeFrameIndex(b, generation, dataCapacity).toRecords();
 }
 
 // ---------------------------------------------------------------- catalog record

@@ -6,7 +6,7 @@
 import { crc32 } from 'node:zlib';
 import type { Logger } from '../core/log.js';
 import type { Frame, StreamInfo, StreamKind } from '../media/types.js';
-import { BLOCK_HEADER_SIZE, INDEX_RECORD_SIZE, decodeBlockHeader, decodeIndexRegion, type IndexRecord } from './format.js';
+import { BLOCK_HEADER_SIZE, INDEX_RECORD_SIZE, FrameIndex, decodeBlockHeader, decodeFrameIndex } from './format.js';
 import type { Lock, LockSet } from './retention.js';
 import type { BlockEntry, TimeIndex } from './time-index.js';
 
@@ -44,13 +44,27 @@ export interface CursorChunk {
   frames: Frame[];
 }
 
-interface BlockIndex {
+export interface BlockIndex {
   info: StreamInfo;
-  records: readonly IndexRecord[];
+  /** The block's frames as columns (see FrameIndex). */
+  frames: FrameIndex;
+}
+
+/** Where the time goes in seeks, for the benchmark: totals since the reader was made. */
+export interface ReaderStats {
+  /** Sealed-block frame indexes read and decoded (cache misses), and the ms spent on them. */
+  indexLoads: number;
+  indexMs: number;
+  /** Frame-index cache hits. */
+  indexHits: number;
+  /** Reads of frame bytes and the ms spent in them (CRC checks included). */
+  dataReads: number;
+  dataMs: number;
 }
 
 export class Reader {
   private readonly cache = new Map<string, BlockIndex>();
+  readonly stats: ReaderStats = { indexLoads: 0, indexMs: 0, indexHits: 0, dataReads: 0, dataMs: 0 };
 
   constructor(
     private readonly index: TimeIndex,
@@ -82,28 +96,30 @@ export class Reader {
 
   /** The frame index of a block: live for an open block, read (and cached) for a sealed one. */
   async blockIndex(b: BlockEntry): Promise<BlockIndex | null> {
-    if (b.live) return { info: b.live.info, records: b.live.records.slice() };
+    if (b.live) return { info: b.live.info, frames: FrameIndex.fromRecords(b.live.records, b.generation) };
     const key = `${b.disk.name}/${b.blockNo}/${b.generation}`;
     const hit = this.cache.get(key);
     if (hit) {
       this.cache.delete(key);
       this.cache.set(key, hit);
+      this.stats.indexHits++;
       return hit;
     }
     const io = b.disk.io;
     if (!io) return null;
     const gen = b.generation;
+    const t0 = performance.now();
     try {
-      // Header and index region are adjacent: one read for both.
+      // Header and the used part of the index region are adjacent: one read for both.
       const bytes = await io.read(b.blockNo, 0, BLOCK_HEADER_SIZE + Math.min(b.frames, io.indexCapacity) * INDEX_RECORD_SIZE);
       const head = decodeBlockHeader(bytes.subarray(0, BLOCK_HEADER_SIZE));
       if (head.generation !== gen) throw new Error(`block header has generation ${head.generation}, catalog ${gen}`);
-      const region = bytes.subarray(BLOCK_HEADER_SIZE);
-      const records = decodeIndexRegion(region, gen, io.dataCapacity);
-      if (records.length < b.frames) {
-        this.log.warn('block index damaged: serving its valid prefix', { disk: b.disk.name, block: b.blockNo, valid: records.length, expected: b.frames });
+      const frames = decodeFrameIndex(bytes.subarray(BLOCK_HEADER_SIZE), gen, io.dataCapacity);
+      if (frames.length < b.frames) {
+        this.log.warn('block index damaged: serving its valid prefix', { disk: b.disk.name, block: b.blockNo, valid: frames.length, expected: b.frames });
       }
-      const bi: BlockIndex = { info: head.info, records };
+      const bi: BlockIndex = { info: head.info, frames };
+      // Not cached when the block was reused while we read it (its key names the old generation).
       if (b.generation === gen) {
         this.cache.set(key, bi);
         if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value as string);
@@ -112,6 +128,9 @@ export class Reader {
     } catch (e) {
       this.log.warn('block unreadable: skipped', { disk: b.disk.name, block: b.blockNo, error: (e as Error).message });
       return null;
+    } finally {
+      this.stats.indexLoads++;
+      this.stats.indexMs += performance.now() - t0;
     }
   }
 
@@ -125,14 +144,15 @@ export class Reader {
       if (b.start > from) continue;
       const bi = await this.blockIndex(b);
       if (!bi) break;
-      for (let r = upperBound(bi.records, from) - 1; r >= 0; r--) if (bi.records[r]!.keyframe) return { block: k, record: r };
+      const f = bi.frames;
+      for (let r = f.upperBound(from) - 1; r >= 0; r--) if (f.key[r] === 1) return { block: k, record: r };
       if (k > 0 && b.start - list[k - 1]!.end > this.maxGapUs) break;
     }
     // No keyframe before `from`: start at the first frame after it (keyframe if asked).
     const b = list[i]!;
     const bi = await this.blockIndex(b);
-    let r = bi ? upperBound(bi.records, from - 1) : 0;
-    if (bi && keyframesOnly) while (r < bi.records.length && !bi.records[r]!.keyframe) r++;
+    let r = bi ? bi.frames.upperBound(from - 1) : 0;
+    if (bi && keyframesOnly) while (r < bi.frames.length && bi.frames.key[r] !== 1) r++;
     return { block: i, record: r };
   }
 
@@ -160,36 +180,38 @@ export class Reader {
       const bi = b.frames > 0 ? await this.blockIndex(b) : null;
       let skipToKey = false;
       if (bi) {
-        const recs = bi.records;
-        while (rIdx < recs.length) {
+        const f = bi.frames;
+        const n = f.length;
+        while (rIdx < n) {
           // One read per run of consecutive frames, at most maxChunk bytes.
           let j = rIdx;
-          const sel: IndexRecord[] = [];
+          const sel: number[] = [];
           let bytes = 0;
           // The first chunk is small (the GOP up to `from`, then at most 256 KiB) so a seek answers quickly.
           const limit = firstChunk ? Math.min(maxChunk, 256 * 1024) : maxChunk;
-          while (j < recs.length && recs[j]!.time <= to && (sel.length === 0 || (firstChunk && recs[j]!.time <= opts.from) || bytes + recs[j]!.size <= limit)) {
-            const r = recs[j]!;
-            j++;
-            if (r.time < lastTime) continue;
-            if (opts.keyframesOnly && !r.keyframe) {
+          while (j < n && f.time[j]! <= to && (sel.length === 0 || (firstChunk && f.time[j]! <= opts.from) || bytes + f.size[j]! <= limit)) {
+            const r = j++;
+            if (f.time[r]! < lastTime) continue;
+            if (opts.keyframesOnly && f.key[r] !== 1) {
               if (sel.length) break;
               continue;
             }
             sel.push(r);
-            bytes += r.size;
+            bytes += f.size[r]!;
             if (opts.keyframesOnly) break;
           }
           rIdx = j;
           if (sel.length === 0) {
-            if (j < recs.length && recs[j]!.time > to) return;
+            if (j < n && f.time[j]! > to) return;
             continue;
           }
           const first = sel[0]!;
           const last = sel[sel.length - 1]!;
+          const base = f.offset[first]!;
+          const t0 = performance.now();
           let data: Buffer;
           try {
-            data = await b.disk.io!.read(b.blockNo, b.disk.io!.dataStart + first.offset, last.offset + last.size - first.offset);
+            data = await b.disk.io!.read(b.blockNo, b.disk.io!.dataStart + base, f.offset[last]! + f.size[last]! - base);
           } catch (e) {
             this.log.warn('block unreadable: skipped', { disk: b.disk.name, block: b.blockNo, error: (e as Error).message });
             break;
@@ -197,26 +219,30 @@ export class Reader {
           if (b.generation !== gen) break; // overwritten while we read
           const frames: Frame[] = [];
           for (const r of sel) {
-            const bytesOf = data.subarray(r.offset - first.offset, r.offset - first.offset + r.size);
-            if (skipToKey && !r.keyframe) continue;
-            if (crc32(bytesOf) !== r.dataCrc) {
+            const at = f.offset[r]! - base;
+            const bytesOf = data.subarray(at, at + f.size[r]!);
+            const keyframe = f.key[r] === 1;
+            if (skipToKey && !keyframe) continue;
+            if (crc32(bytesOf) !== f.dataCrc[r]) {
               // Never serve bytes that do not match their index; dependent frames up to the next keyframe go too.
-              this.log.warn('frame does not match its index record: skipped', { disk: b.disk.name, block: b.blockNo, time: r.time });
+              this.log.warn('frame does not match its index record: skipped', { disk: b.disk.name, block: b.blockNo, time: f.time[r] });
               skipToKey = true;
               continue;
             }
             skipToKey = false;
-            frames.push({ time: r.time, keyframe: r.keyframe, data: bytesOf });
-            lastTime = r.time;
+            frames.push({ time: f.time[r]!, keyframe, data: bytesOf });
+            lastTime = f.time[r]!;
           }
+          this.stats.dataReads++;
+          this.stats.dataMs += performance.now() - t0;
           if (frames.length) {
             firstChunk = false;
             yield { info: bi.info, frames };
           }
-          if (last.time >= to) return;
+          if (f.time[last]! >= to) return;
         }
         // An open block may have grown meanwhile: its live records are re-read.
-        if (b.live && b.generation === gen && b.live.records.length > recs.length) continue;
+        if (b.live && b.generation === gen && b.live.records.length > n) continue;
       }
       bIdx++;
       rIdx = 0;
@@ -224,15 +250,4 @@ export class Reader {
       // Records of the next block that precede what was served are skipped by the lastTime check.
     }
   }
-}
-
-function upperBound(recs: readonly IndexRecord[], t: number): number {
-  let lo = 0;
-  let hi = recs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (recs[mid]!.time <= t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

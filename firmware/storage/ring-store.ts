@@ -16,7 +16,7 @@ import { encodeBlockHeader, type CatalogRecord } from './format.js';
 import { Reader, type CursorChunk, type CursorOptions, type Timeline } from './reader.js';
 import { recoverOpenBlock } from './recovery.js';
 import { LockSet, expiredBlocks, pickVictim, type Lock, type RetentionOptions } from './retention.js';
-import { TimeIndex, streamKey, type BlockEntry, type DiskEntry } from './time-index.js';
+import { BlockEntry, BlockTable, TimeIndex, streamKey, type DiskEntry } from './time-index.js';
 import { StreamWriter, type BlockSource, type WriterOptions, type WriterStats } from './writer.js';
 
 export interface DiskConfig {
@@ -26,6 +26,10 @@ export interface DiskConfig {
   path: string;
   /** Disk group (default "default"); channels may be bound to one. */
   group?: string;
+  /** Block-device bays: the device (by-path) whose absence means the disk was pulled (bays.ts). */
+  device?: string;
+  /** Block-device bays: why there is no store directory (an empty or foreign disk), when it is not simply absent. */
+  absent?: () => Promise<{ state: DiskState; detail: string } | undefined>;
 }
 
 export interface RingStoreOptions extends Partial<WriterOptions> {
@@ -63,6 +67,14 @@ export interface DiskStatus {
   blocks: number;
   freeBlocks: number;
   blockSize: number;
+  /** Blocks holding recordings (open or sealed) and how many of those a lock protects. */
+  usedBlocks: number;
+  lockedBlocks: number;
+  /** Media bytes in those blocks. */
+  usedBytes: number;
+  device?: string;
+  storeId?: string;
+  diskId?: string;
 }
 
 export interface NewLock {
@@ -87,6 +99,8 @@ export class RingStore implements Service, BlockSource {
   private storeId?: string;
   private rr = 0;
   private alarms = new Set<string>();
+  /** Disks detached for `dvr disk format`: not reattached until it is done. */
+  private readonly held = new Set<string>();
   private sweepTimer?: Timer;
   private running = false;
   private unsubscribe?: () => void;
@@ -169,8 +183,16 @@ export class RingStore implements Service, BlockSource {
 
   private async openDisk(cfg: DiskConfig): Promise<DiskEntry> {
     const d: DiskEntry = { name: cfg.name, root: cfg.path, group: cfg.group ?? 'default', state: 'missing', blocks: [], free: [] };
+    await this.attach(d, cfg, true);
+    return d;
+  }
+
+  /** Probes a disk and, when it is this store's, loads its catalog into the index (start and hot insertion). */
+  private async attach(d: DiskEntry, cfg: DiskConfig, mayFormat: boolean): Promise<void> {
     let probe = await probeDisk(cfg.path, this.storeId);
-    if (probe.state === 'unformatted' && this.opts.format) {
+    if (probe.state === 'missing' && cfg.absent) probe = (await cfg.absent().catch(() => undefined)) ?? probe;
+    // Block-device bays are formatted only by `dvr disk format`, never because they look empty.
+    if (probe.state === 'unformatted' && this.opts.format && mayFormat && !cfg.device) {
       this.storeId ??= newId();
       try {
         await formatDisk(cfg.path, { ...this.opts.format, storeId: this.storeId, now: this.clock.now() });
@@ -193,7 +215,63 @@ export class RingStore implements Service, BlockSource {
       }
     }
     this.setDiskState(d, probe.state, probe.detail);
-    return d;
+  }
+
+  // ------------------------------------------------------------ hot removal and insertion (disk-monitor.ts)
+
+  /** The configured disks, for the disk monitor and the disk commands. */
+  diskConfigs(): readonly DiskConfig[] {
+    return this.opts.disks;
+  }
+
+  /**
+   * A disk was pulled (directory gone, file system unmounted, device gone):
+   * its recordings leave the index (they come back with the disk), its files
+   * are closed so a lazy unmount can finish, and writers move to the other
+   * disks at their next flush (writer.ts checks the disk's state). `hold`
+   * keeps it detached until `reattachDisk(name, true)` (formatting).
+   */
+  async detachDisk(name: string, detail: string, hold = false): Promise<void> {
+    const d = this.diskList.find((x) => x.name === name);
+    if (hold) this.held.add(name);
+    if (!d || d.state === 'missing') return;
+    const held = d.blocks.filter((b) => b.state !== 'free');
+    for (const b of held) this.index.remove(b);
+    const { journal, io } = d;
+    d.journal = undefined;
+    d.io = undefined;
+    d.header = undefined;
+    d.blocks = [];
+    d.free = [];
+    d.table = undefined;
+    this.setDiskState(d, 'missing', detail);
+    if (held.length > 0) this.log.warn(`recordings of disk ${name} are unavailable until it is back`, { blocks: held.length });
+    // Closing may fail on a vanished device: nothing to keep either way.
+    await journal?.close().catch(() => {});
+    await io?.close().catch(() => {});
+  }
+
+  /**
+   * A disk (re)appeared in a bay whose disk is missing, unformatted or
+   * foreign: probed again, and when it is this store's its catalog is replayed
+   * (open blocks repaired as at start) so its recordings are back in the index.
+   * Never formats: an inserted disk is the user's until `dvr disk format`.
+   */
+  async reattachDisk(name: string, release = false): Promise<DiskState | undefined> {
+    const d = this.diskList.find((x) => x.name === name);
+    const cfg = this.opts.disks.find((x) => x.name === name);
+    if (release) this.held.delete(name);
+    if (!d || !cfg || !this.running || this.held.has(name)) return d?.state;
+    if (d.state !== 'missing' && d.state !== 'unformatted' && d.state !== 'foreign') return d.state;
+    d.blocks = [];
+    d.free = [];
+    await this.attach(d, cfg, false);
+    const now = d.state as DiskState; // attach() changed it: TypeScript still narrows to the states checked above
+    if (d.header && (now === 'ok' || now === 'read-only')) {
+      const n = d.blocks.filter((b) => b.state !== 'free').length;
+      this.log.info(`disk ${name} is back`, { recordings: n });
+    }
+    return d.state;
   }
 
   /** Catalog replay and repair of open blocks: reads no other block (docs/storage.md, start-up). */
@@ -201,20 +279,24 @@ export class RingStore implements Service, BlockSource {
     const h = d.header!;
     d.io = new DiskIO(d.root, h);
     const journal = new CatalogJournal(d.root, h.blockCount);
-    const replay = readOnly ? await journal.load().catch(() => ({ records: new Map<number, CatalogRecord>(), count: 0 })) : await journal.load();
-    if ('damage' in replay && replay.damage) this.log.warn(`catalog of disk ${d.name} damaged: replayed up to the damage`, { detail: replay.damage });
+    // The blocks live in columns (BlockTable) filled in place by the replay; d.blocks holds one flyweight view per block.
+    let table = new BlockTable(h.blockCount);
+    let replay: { count: number; damage?: string };
+    try {
+      replay = await journal.loadInto(table, !readOnly);
+    } catch (e) {
+      if (!readOnly) throw e;
+      table = new BlockTable(h.blockCount);
+      replay = { count: 0 };
+    }
+    if (replay.damage) this.log.warn(`catalog of disk ${d.name} damaged: replayed up to the damage`, { detail: replay.damage });
     if (!readOnly) d.journal = journal;
+    d.table = table;
     d.blocks = [];
     const repaired: CatalogRecord[] = [];
-    // One string per channel name instead of one per block: the index of a big disk holds ~10^5 blocks.
-    const names = new Map<string, string>();
-    const intern = (s: string): string => names.get(s) ?? (names.set(s, s), s);
+    const indexed: BlockEntry[] = [];
     for (let n = 0; n < h.blockCount; n++) {
-      const r = replay.records.get(n);
-      const b: BlockEntry = {
-        disk: d, blockNo: n, generation: r?.generation ?? 0, state: r?.state ?? 'free', channel: intern(r?.channel ?? ''), stream: r?.stream ?? 'main',
-        start: r?.start ?? 0, end: r?.end ?? 0, frames: r?.frames ?? 0, bytes: r?.bytes ?? 0, keyframe: ((r?.flags ?? 0) & 1) === 1,
-      };
+      const b = new BlockEntry(d, table, n);
       if (b.state === 'open') {
         const rec = await recoverOpenBlock(d.io, n, b.generation).catch((e: Error) => ({ records: [], note: `unreadable: ${e.message}` }));
         const recs = rec.records;
@@ -234,8 +316,9 @@ export class RingStore implements Service, BlockSource {
       }
       d.blocks.push(b);
       if (b.state === 'free') d.free.push(n);
-      else this.index.add(b);
+      else indexed.push(b);
     }
+    this.index.addAll(indexed);
     // Lowest numbers are handed out first: pop() takes from the end.
     d.free.reverse();
     if (!readOnly) {
@@ -256,7 +339,7 @@ export class RingStore implements Service, BlockSource {
       const b = this.chooseBlock(channel, stream);
       if (!b) return null;
       const d = b.disk;
-      const reused = b.state === 'sealed' ? { ...b } : undefined;
+      const reused = b.state === 'sealed' ? b.snapshot() : undefined;
       if (reused) this.index.remove(b);
       else d.free.splice(d.free.indexOf(b.blockNo), 1);
       b.generation++;
@@ -519,10 +602,24 @@ export class RingStore implements Service, BlockSource {
   }
 
   disks(): DiskStatus[] {
-    return this.diskList.map((d) => ({
-      name: d.name, path: d.root, group: d.group, state: d.state, ...(d.detail ? { detail: d.detail } : {}),
-      blocks: d.blocks.length, freeBlocks: d.free.length, blockSize: d.header?.blockSize ?? 0,
-    }));
+    const now = this.clock.now();
+    return this.diskList.map((d) => {
+      const used = d.blocks.filter((b) => b.state !== 'free');
+      const device = this.opts.disks.find((c) => c.name === d.name)?.device;
+      return {
+        name: d.name, path: d.root, group: d.group, state: d.state, ...(d.detail ? { detail: d.detail } : {}),
+        blocks: d.blocks.length, freeBlocks: d.free.length, blockSize: d.header?.blockSize ?? 0,
+        usedBlocks: used.length, lockedBlocks: used.filter((b) => this.locksSet.covers(b, now)).length,
+        usedBytes: used.reduce((n, b) => n + b.bytes, 0),
+        ...(device ? { device } : {}),
+        ...(d.header ? { storeId: d.header.storeId, diskId: d.header.diskId } : {}),
+      };
+    });
+  }
+
+  /** The store's id (adopted from the first formatted disk when not configured). */
+  id(): string | undefined {
+    return this.storeId;
   }
 
   writerStats(): Record<string, WriterStats> {

@@ -12,6 +12,8 @@ export interface BenchDisk {
   path: string;
   kind: 'ext4-loop' | 'directory';
   device?: string;
+  /** The file behind the loop device (its page cache holds the disk's blocks a second time). */
+  image?: string;
   cleanup(): void;
 }
 
@@ -45,7 +47,7 @@ export function benchDisk(sizeMiB: number, inodes?: number): BenchDisk {
     undo.push(() => sh('umount', [mnt]));
     const path = join(mnt, 'dvr');
     mkdirSync(path);
-    return { path, kind: 'ext4-loop', device, cleanup };
+    return { path, kind: 'ext4-loop', device, image: img, cleanup };
   } catch (e) {
     for (const u of undo.reverse()) {
       try {
