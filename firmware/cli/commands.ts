@@ -13,17 +13,12 @@ import { SettingPathError } from '../config/paths.js';
 import { configSchema } from '../config/schema.js';
 import { ConfigError, ConfigStore } from '../config/store.js';
 import { FirmwareError, firmwareVersion, runFirmware } from '../main.js';
+import { diskCommand } from './disk.js';
 import { formatStatus, type StatusReply } from './format.js';
+import { recCommand, shieldRelativeTimes } from './rec.js';
+import { UserError } from './user-error.js';
 
-/** A mistake of the user's: printed as one line, never as a stack trace. */
-export class UserError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 1,
-  ) {
-    super(message);
-  }
-}
+export { UserError };
 
 const USAGE = `usage: dvr <command> [options]
 
@@ -35,6 +30,11 @@ const USAGE = `usage: dvr <command> [options]
   config validate [FILE]                             check a config file (default: the current one)
   config reset --yes                                 restore the board's factory settings
   boards                                             list the board profiles
+  disk list [--json]                                 the disks in the bays: state, capacity, recordings, SMART
+  disk format BAY --yes [--force]                    erase a disk for the store (--force: even with recordings)
+  disk check BAY [--json]                            read-only check of a disk's headers, index and catalog
+  rec list CHANNEL FROM TO [--json]                  recordings, gaps and locks (times: ISO 8601, now, -10m, -2h)
+  rec export CHANNEL FROM TO FILE [--fragmented]     write a time range as an MP4 file
 
 common options: --board NAME (default $DVR_BOARD, /etc/dvr/board, or sim), --var DIR (default $DVR_VAR or var/)`;
 
@@ -48,9 +48,11 @@ const OPTIONS = {
   n: { type: 'string', short: 'n' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
+  fragmented: { type: 'boolean' },
+  force: { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
 
-type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+export type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
 
 function defaultBoard(values: Values): string {
   if (values.board) return values.board;
@@ -78,7 +80,7 @@ function parseValue(text: string): unknown {
 export async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: shieldRelativeTimes(argv), options: OPTIONS, allowPositionals: true, strict: true });
   } catch (e) {
     throw new UserError(`${(e as Error).message}\n${USAGE}`, 2);
   }
@@ -129,6 +131,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'config':
       return configCommand(sub, rest, values, board, socket);
+    case 'disk':
+      return diskCommand(sub, rest, values, socket);
+    case 'rec':
+      return recCommand(sub, rest, values, socket);
     default:
       throw new UserError(`unknown command "${cmd}"\n${USAGE}`, 2);
   }

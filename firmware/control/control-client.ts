@@ -1,5 +1,5 @@
 import { createConnection } from 'node:net';
-import type { ControlReply, ControlRequest } from './protocol.js';
+import type { CommandRequest, ControlReply, ControlRequest } from './protocol.js';
 
 export class NotRunningError extends Error {
   override name = 'NotRunningError';
@@ -11,7 +11,7 @@ export class RemoteError extends Error {
 }
 
 /** Sends one request to the running firmware and returns its result, or throws its error. */
-export function controlRequest(socketPath: string, req: ControlRequest, timeoutMs = 10_000): Promise<unknown> {
+export function controlRequest(socketPath: string, req: ControlRequest | CommandRequest, timeoutMs = 10_000): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const s = createConnection(socketPath);
     let buf = '';

@@ -3,9 +3,9 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { dirname } from 'node:path';
 import type { Logger } from '../core/log.js';
 import type { Service } from '../core/service.js';
-import { MAX_REQUEST_BYTES, type ControlReply, type ControlRequest } from './protocol.js';
+import { MAX_REQUEST_BYTES, type CommandRequest, type ControlReply, type ControlRequest } from './protocol.js';
 
-export type ControlHandler = (req: ControlRequest) => Promise<unknown>;
+export type ControlHandler = (req: ControlRequest | CommandRequest) => Promise<unknown>;
 
 /** Serves the control protocol on a unix socket for the `dvr` command. */
 export class ControlService implements Service {
@@ -66,9 +66,9 @@ export class ControlService implements Service {
   }
 
   private async dispatch(socket: Socket, line: string): Promise<void> {
-    let req: ControlRequest;
+    let req: ControlRequest | CommandRequest;
     try {
-      req = JSON.parse(line) as ControlRequest;
+      req = JSON.parse(line) as ControlRequest | CommandRequest;
       if (typeof req !== 'object' || req === null || typeof req.cmd !== 'string') throw new Error('no "cmd"');
     } catch (e) {
       this.reply(socket, { ok: false, error: `bad request: ${(e as Error).message}` });

@@ -11,6 +11,18 @@ export type ControlRequest =
   | { cmd: 'config.reset' }
   | { cmd: 'log.tail'; n?: number };
 
+/**
+ * A command a feature module registers (`disk.list`, `rec.export`, ...):
+ * its arguments travel in `args` and the module validates them.
+ */
+export interface CommandRequest {
+  cmd: string;
+  args?: Record<string, unknown>;
+}
+
+/** What a feature module offers the control socket: command name -> handler. */
+export type ControlCommands = Map<string, (args: Record<string, unknown>) => Promise<unknown>>;
+
 export type ControlReply = { ok: true; result: unknown } | { ok: false; error: string };
 
 export const CONTROL_SOCKET = 'control.sock';
