@@ -59,7 +59,10 @@ export async function ffprobe(path: string, extra: string[] = []): Promise<Probe
 
 /** Full decode; returns ffmpeg's error output ('' when clean). */
 export async function decodeErrors(path: string, extra: string[] = []): Promise<string> {
-  const r = await run('ffmpeg', ['-hide_banner', '-nostdin', '-v', 'error', ...extra, '-i', path, '-f', 'null', '-']);
+  // `-enc_time_base -1` keeps the file's own time base: with the default (1 / frame rate), two real
+  // camera frames closer than one nominal interval collide in the null muxer ("non monotonically
+  // increasing dts"), an artefact of the check rather than of the file.
+  const r = await run('ffmpeg', ['-hide_banner', '-nostdin', '-v', 'error', ...extra, '-i', path, '-enc_time_base', '-1', '-f', 'null', '-']);
   return r.stderr;
 }
 

@@ -1,0 +1,33 @@
+import t from 'tap';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { digestHa1 } from '../../../firmware/media/rtsp/server-auth.js';
+import { RtspCredentials } from '../../../firmware/restream/rtsp-credentials.js';
+
+t.test('HA1 per account, kept across restarts, 0600, never the password', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rtspcred-'));
+  const c = new RtspCredentials(dir);
+  await c.load();
+  t.equal(c.ha1('anna', 'dvr'), null, 'nobody before a password is set');
+  await t.rejects(new RtspCredentials(dir).set('x', 'y'), /not loaded/, 'unloaded: refuses to write');
+  await c.set('anna', 'Secret-pass-1');
+  t.equal(c.ha1('anna', 'dvr'), digestHa1('anna', 'dvr', 'Secret-pass-1'), 'HA1 for the realm');
+  t.equal(c.ha1('anna', 'other'), null, 'not for another realm');
+  const file = join(dir, 'rtsp-users.json');
+  t.equal(statSync(file).mode & 0o777, 0o600, 'file is 0600');
+  t.notMatch(readFileSync(file, 'utf8'), /Secret-pass-1/, 'the password is not stored');
+  const again = new RtspCredentials(dir);
+  await again.load();
+  t.equal(again.ha1('anna', 'dvr'), c.ha1('anna', 'dvr'), 'kept across a restart');
+  await again.remove('anna');
+  await again.remove('nobody');
+  t.equal(again.ha1('anna', 'dvr'), null, 'removed');
+  writeFileSync(file, JSON.stringify({ version: 1, realm: 'dvr', ha1: { bob: 'not-hex' } }));
+  const damaged = new RtspCredentials(dir);
+  await damaged.load();
+  t.equal(damaged.ha1('bob', 'dvr'), null, 'a damaged file verifies nobody');
+  const otherRealm = new RtspCredentials(dir, 'elsewhere');
+  await otherRealm.load();
+  t.equal(otherRealm.ha1('bob', 'elsewhere'), null, 'entries of another realm are not used');
+});
