@@ -1,0 +1,16 @@
+// The bus events of the alarm service, added to BusEvents by augmentation.
+// The `alarm` event itself (armed inputs only) is the core's.
+import type { ArmMode, BuzzerPattern } from './types.js';
+
+declare module '../core/bus.js' {
+  interface BusEvents {
+    /** An alarm input's contact changed (debounced); reported whether armed or not. */
+    alarmInput: { input: string; active: boolean; armed: boolean; at: number };
+    /** An input was armed or disarmed, by hand or by its schedule. */
+    alarmArmed: { input: string; armed: boolean; mode: ArmMode; by: 'hand' | 'schedule'; at: number };
+    /** An alarm line or output failed (chip removed, line busy): the input or output is out of service. */
+    alarmFault: { source: string; line: string; error: string; at: number };
+    relayState: { relay: string; on: boolean; at: number };
+    buzzerState: { on: boolean; pattern: BuzzerPattern | null; at: number };
+  }
+}
