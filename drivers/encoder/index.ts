@@ -21,8 +21,11 @@ export { X264Encoder, X264_PRESETS, X264_TUNES, type X264EncoderOptions, type X2
 export { X264WorkerEncoder, setEncoderPoolSize, shutdownEncoderPool, encoderPoolThreads } from './x264/threaded.js';
 export { prepareKoffiForAsyncEncode } from './x264/lib.js';
 export { x264Layout, type X264Layout } from './x264/layout.js';
+export { M2mEncoder, type M2mCodedFormat, type M2mEncoderOptions } from './m2m/index.js';
 
 import { registerEncoderBackend } from './registry.js';
 import { X264WorkerEncoder } from './x264/threaded.js';
+import { M2mEncoder } from './m2m/index.js';
 
 registerEncoderBackend('x264', (options) => new X264WorkerEncoder({ tune: options['tune'] as never }));
+registerEncoderBackend('v4l2-m2m', (options) => new M2mEncoder(options as never));

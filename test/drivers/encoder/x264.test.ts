@@ -139,9 +139,10 @@ function parseAvcC(c: Uint8Array): { profile: number; level: number; sps: Uint8A
   return { profile: c[1]!, level: c[3]!, sps, pps, lengthSize: (c[4]! & 3) + 1 };
 }
 
-t.test('x264 is the registered backend', async (t) => {
+t.test('x264 is a registered backend; an unknown one is refused', async (t) => {
   t.ok(encoderBackends().includes('x264'));
-  t.throws(() => createEncoder('v4l2-m2m'), { code: 'UNSUPPORTED', message: /backend 'v4l2-m2m' is not registered/ });
+  t.ok(encoderBackends().includes('v4l2-m2m'), 'the V4L2 memory-to-memory backend is registered beside it');
+  t.throws(() => createEncoder('rockchip-mpp'), { code: 'UNSUPPORTED', message: /backend 'rockchip-mpp' is not registered/ });
 });
 
 t.test('main stream 704x576 25 fps 1024 kbit/s GOP 50, judged by ffprobe', async (t) => {
