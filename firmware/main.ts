@@ -8,13 +8,23 @@ import { packageRoot } from './core/paths.js';
 import { Supervisor } from './core/supervisor.js';
 import { ConfigStore, type LoadReport } from './config/store.js';
 import { ControlService, isLive } from './control/control-service.js';
-import { CONTROL_SOCKET, type ControlRequest } from './control/protocol.js';
+import { CONTROL_SOCKET, type CommandRequest, type ControlCommands, type ControlRequest } from './control/protocol.js';
 import { SystemdService } from './system/systemd-service.js';
 import { WatchdogService } from './system/watchdog-service.js';
 import { MqttService } from './mqtt/service.js';
 import { WebService } from './web/web-service.js';
-import { RingStore } from './storage/ring-store.js';
-import { NvrService } from './channels/nvr-service.js';
+import type { RingStore } from './storage/ring-store.js';
+import type { NvrService } from './channels/nvr-service.js';
+import type { DvrService } from './channels/dvr-service.js';
+import type { AlarmService } from './alarms/service.js';
+import { boxTargets } from './linkage/box-targets.js';
+import { LinkageService } from './linkage/engine.js';
+import type { PtzDirectory } from './ptz/settings.js';
+import type { Wiring } from './wiring/context.js';
+import { wireAlarms } from './wiring/alarms.js';
+import { restreamCredentials, wireRestream } from './wiring/live.js';
+import { wireOnvif, wirePtz } from './wiring/ptz.js';
+import { wireRecording } from './wiring/recording.js';
 
 export interface FirmwareOptions {
   board: string;
@@ -52,6 +62,9 @@ export class Firmware {
   mqtt?: MqttService;
   store?: RingStore;
   nvr?: NvrService;
+  dvr?: DvrService;
+  alarms?: AlarmService;
+  ptz?: PtzDirectory;
   private readonly startedAt: number;
   private version = '0.0.0';
 
@@ -86,20 +99,22 @@ export class Firmware {
     this.log.info('firmware starting', { version: this.version, board: this.board.name, config: this.configReport.source });
 
     const env = this.opts.env ?? process.env;
+    const { credentials, hooks } = restreamCredentials(this.wiring());
+    await credentials.load();
     this.supervisor.add(new ControlService(this.socketPath, (req) => this.control(req), this.log.child('control')));
-    this.supervisor.add(
-      new WebService({
-        log: this.log.child('web'),
-        clock: this.clock,
-        config: this.config,
-        dataDir: this.board.paths.data,
-        listen: () => {
-          const n = this.config.get().network;
-          return { host: n.bindAddress, httpPort: n.httpPort, httpsPort: n.httpsPort };
-        },
-        status: () => this.supervisor.status(),
-      }),
-    );
+    const web = new WebService({
+      log: this.log.child('web'),
+      clock: this.clock,
+      config: this.config,
+      dataDir: this.board.paths.data,
+      listen: () => {
+        const n = this.config.get().network;
+        return { host: n.bindAddress, httpPort: n.httpPort, httpsPort: n.httpsPort };
+      },
+      status: () => this.supervisor.status(),
+      passwords: hooks,
+    });
+    this.supervisor.add(web);
     if (this.board.watchdog) this.supervisor.add(new WatchdogService(this.board.watchdog, this.log.child('watchdog')));
     if (this.config.get().mqtt.enabled) {
       // Other services reach it through `fw.mqtt` to register their entities and command handlers.
@@ -115,36 +130,51 @@ export class Firmware {
     }
     // Directory bays exist only on the sim board, where "inserting a disk" is making its folder.
     for (const b of this.board.sata) if (b.kind === 'directory') await mkdir(b.path, { recursive: true });
-    this.addRecording();
+    const w = this.wiring();
+    const recording = wireRecording(w);
+    if (recording) {
+      this.store = recording.store;
+      this.nvr = recording.nvr;
+      this.dvr = recording.dvr;
+      wireRestream(w, [recording.nvr, ...(recording.dvrLive ? [recording.dvrLive] : [])], credentials, web);
+    }
+    this.alarms = wireAlarms(w);
+    this.ptz = wirePtz(w, wireOnvif(w));
+    this.addLinkage();
     const systemd = new SystemdService(env, this.log.child('systemd'), () => this.summary());
     this.supervisor.add(systemd);
     await this.supervisor.start();
     systemd.ready();
   }
 
-  /**
-   * The recording store over the board's bays, and the channels that feed it.
-   * Directory bays (the sim board) are formatted on first start with a small
-   * ring; block-device bays must be mounted and formatted by the installer
-   * (`dvr disk format`, a later step), so they are not touched here.
-   */
-  private addRecording(): void {
-    const bays = this.board.sata.filter((b) => b.kind === 'directory');
-    for (const b of this.board.sata.filter((x) => x.kind === 'block')) {
-      this.log.warn('block-device bay not used yet: mounting SATA disks comes with the disk tools', { bay: b.bay, path: b.path });
-    }
-    if (bays.length === 0) return;
-    this.store = new RingStore({
+  private wiring(): Wiring {
+    return {
       bus: this.bus,
-      log: this.log.child('storage'),
       clock: this.clock,
-      disks: bays.map((b) => ({ name: b.bay, path: b.path })),
-      format: { blockSize: 8 * 1024 * 1024, blockCount: 8, reserveBytes: 0 },
-      retention: { mode: this.config.get().storage.mode, channels: {} },
+      log: this.log,
+      board: this.board,
+      config: this.config,
+      supervisor: this.supervisor,
+      ...(this.mqtt ? { mqtt: this.mqtt } : {}),
+      addCommands: (c) => this.addCommands(c),
+    };
+  }
+
+  private addLinkage(): void {
+    const config = () => this.config.get();
+    const targets = boxTargets({
+      bus: this.bus,
+      clock: this.clock,
+      channels: () => [...config().channels.map((c) => c.id), ...config().dvrChannels.map((c) => c.id)],
+      ...(this.store ? { store: this.store } : {}),
+      continuous: (ch) => config().channels.some((c) => c.id === ch && c.enabled) || config().dvrChannels.some((c) => c.id === ch && c.enabled),
+      ...(this.ptz ? { ptz: this.ptz } : {}),
+      ...(this.alarms ? { alarms: this.alarms } : {}),
+      mqttEnabled: this.mqtt !== undefined,
     });
-    this.supervisor.add(this.store);
-    this.nvr = new NvrService({ bus: this.bus, clock: this.clock, log: this.log.child('channels'), channels: () => this.config.get().channels, store: this.store });
-    this.supervisor.add(this.nvr);
+    this.supervisor.add(
+      new LinkageService({ bus: this.bus, clock: this.clock, log: this.log.child('linkage'), rules: () => config().linkage.rules, timezone: () => config().system.timezone, targets }),
+    );
   }
 
   async stop(): Promise<{ timedOut: string[] }> {
@@ -160,7 +190,20 @@ export class Firmware {
     return down.length ? `degraded: ${down.join(', ')}` : `running ${s.length} services`;
   }
 
-  private async control(req: ControlRequest): Promise<unknown> {
+  /** Commands the feature modules registered (`disk.*`, `rec.*`, ...). */
+  private readonly commands: ControlCommands = new Map();
+
+  private addCommands(commands: ControlCommands): void {
+    for (const [name, handler] of commands) this.commands.set(name, handler);
+  }
+
+  private async control(request: ControlRequest | CommandRequest): Promise<unknown> {
+    const command = this.commands.get(request.cmd);
+    if (command) {
+      const args = (request as CommandRequest).args;
+      return command(typeof args === 'object' && args !== null && !Array.isArray(args) ? args : {});
+    }
+    const req = request as ControlRequest;
     switch (req.cmd) {
       case 'status':
         return {
@@ -173,6 +216,9 @@ export class Firmware {
           recording: this.store?.streams() ?? [],
           writers: this.store?.writerStats() ?? {},
           channels: this.nvr?.status() ?? [],
+          analog: this.dvr?.status() ?? [],
+          alarms: this.alarms ? { inputs: this.alarms.inputs(), relays: this.alarms.relays(), buzzer: this.alarms.buzzerState() } : null,
+          ptz: this.ptz?.status() ?? [],
         };
       case 'config.get':
         return req.path ? this.config.getPath(req.path) : this.config.get();

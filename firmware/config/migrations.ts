@@ -33,6 +33,9 @@ const steps: Record<number, Step> = {
   3: (v3) => ({ ...v3, version: 4 }),
   // 5 added storage.mode and channels (IP cameras); the defaults fill in.
   4: (v4) => ({ ...v4, version: 5 }),
+  // 6 added ptz (RS-485 domes, tours), linkage rules, alarms, analog channels (dvrChannels),
+  // the RTSP restream's ports and the IP channels' sub stream and ONVIF; the defaults fill in.
+  5: (v5) => ({ ...v5, version: 6 }),
 };
 
 export class MigrationError extends Error {

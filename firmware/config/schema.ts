@@ -1,13 +1,18 @@
 import { array, boolean, int, literal, nullable, object, oneOf, string, type Infer } from '../core/schema.js';
+import { alarmsConfigSchema } from '../alarms/config.js';
+import { linkageSchema } from '../linkage/rules.js';
+import { ptzSettingsSchema } from '../ptz/settings.js';
+import { dvrChannelSchema } from './dvr-channels.js';
 
 /**
  * The current config layout. Each later capability adds its section here,
  * bumps CONFIG_VERSION and adds a step to migrations.ts, so a box upgraded
  * from any older firmware keeps its settings.
  */
-export const CONFIG_VERSION = 5;
+export const CONFIG_VERSION = 6;
 
 const hostPort = int({ min: 1, max: 65535 });
+const rtspUrl = string({ min: 8, max: 512, pattern: /^rtsps?:\/\/[^\s]+$/ });
 
 export const configSchema = object({
   version: literal(CONFIG_VERSION),
@@ -19,6 +24,10 @@ export const configSchema = object({
     httpPort: hostPort.default(80).describe('plain HTTP: only /healthz is served, everything else redirects to HTTPS'),
     httpsPort: hostPort.default(443).describe('the web page and API'),
     bindAddress: string({ min: 1, max: 64, pattern: /^[0-9a-fA-F.:]+$/ }).default('0.0.0.0'),
+    rtspPort: hostPort.default(554).describe('the RTSP restream: rtsp://<box>:<port>/<channel>/main and /sub'),
+    rtspUdpPort: nullable(int({ min: 0, max: 65534 }))
+      .default(null)
+      .describe('RTP over UDP to restream clients from this port pair (0: any free pair); null: TCP interleaved only'),
   }),
   mqtt: object({
     enabled: boolean().default(false),
@@ -46,14 +55,37 @@ export const configSchema = object({
       enabled: boolean().default(true),
       kind: oneOf(['ip'] as const).default('ip'),
       main: object({
-        url: string({ min: 8, max: 512, pattern: /^rtsps?:\/\/[^\s]+$/ }),
+        url: rtspUrl,
         transport: oneOf(['tcp', 'udp'] as const).default('tcp'),
       }),
+      sub: nullable(
+        object({
+          url: rtspUrl,
+          transport: oneOf(['tcp', 'udp'] as const).default('tcp'),
+        }),
+      )
+        .default(null)
+        .describe('the camera\'s second stream: live view and restream only, never recorded'),
       username: nullable(string({ max: 128 })).default(null),
       password: nullable(string({ max: 256 })).default(null),
+      onvif: nullable(
+        object({
+          host: string({ min: 1, max: 253, pattern: /^[A-Za-z0-9.:-]+$/ }),
+          port: hostPort.default(80),
+          path: string({ min: 1, max: 128, pattern: /^\/[A-Za-z0-9_.\/-]*$/ }).default('/onvif/device_service'),
+          events: boolean().default(true).describe('motion, tamper and digital inputs from the camera onto the event bus'),
+          ptz: boolean().default(false).describe('the camera is a PTZ dome: a PTZ controller for this channel'),
+        }),
+      )
+        .default(null)
+        .describe('ONVIF device service of the camera (same username and password as the stream)'),
     }),
     { max: 64 },
   ).default([]),
+  dvrChannels: array(dvrChannelSchema, { max: 32 }).default([]).describe('analog cameras on the board\'s capture cards'),
+  alarms: alarmsConfigSchema,
+  ptz: ptzSettingsSchema,
+  linkage: linkageSchema,
   log: object({
     level: oneOf(['debug', 'info', 'warn', 'error'] as const).default('info'),
   }),

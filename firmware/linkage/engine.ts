@@ -20,7 +20,8 @@ export interface LinkageTargets {
   outputs?(): string[];
   /** Record `channel` from `fromMs`; `untilMs` null means "until told", a number closes the event. */
   record?(channel: string, fromMs: number, untilMs: number | null): Promise<string>;
-  lock?(channel: string, fromMs: number, toMs: number, expiresMs: number | null, reason: string): Promise<string>;
+  /** Lock a range; `ttlMs` null keeps it until unlocked by hand. Returns the lock id. */
+  lock?(channel: string, fromMs: number, toMs: number, ttlMs: number | null, reason: string): Promise<string>;
   unlock?(lockId: string): Promise<void>;
   ptzPreset?(dome: string, preset: number): Promise<void>;
   ptzTour?(dome: string, tour: string): Promise<void>;

@@ -10,7 +10,7 @@ import { addConfigRoutes } from './api/config-routes.js';
 import { AuditLog } from './audit.js';
 import { LoginGuard } from './auth/login-guard.js';
 import { SessionStore } from './auth/sessions.js';
-import { UserStore } from './auth/users.js';
+import { UserStore, type PasswordHooks } from './auth/users.js';
 import { WebAuth } from './auth/web-auth.js';
 import { Router, SECURITY_HEADERS, send, type Reply } from './http/router.js';
 import { ensureCertificate } from './tls.js';
@@ -30,6 +30,8 @@ export interface WebServiceDeps {
   /** Read at start(), so changed ports take effect on the next restart of the service. */
   listen: () => Listen;
   status: () => ServiceStatus[];
+  /** Told of every password set or verified (the RTSP restream keeps its Digest secrets from it). */
+  passwords?: PasswordHooks;
 }
 
 /**
@@ -42,6 +44,8 @@ export class WebService implements Service {
   private servers: Server[] = [];
   private audit?: AuditLog;
   router?: Router;
+  /** The accounts, once started (the RTSP restream checks viewers' rights against them). */
+  users?: UserStore;
   ports?: { http: number; https: number };
   /** The certificate the page is served with, for tests and the console. */
   certificate?: { cert: string; fingerprint: string };
@@ -53,8 +57,9 @@ export class WebService implements Service {
     const tls = await ensureCertificate(join(this.deps.dataDir, 'tls'));
     if (tls.generated) log.info('generated the HTTPS certificate', { fingerprint: tls.fingerprint });
     this.certificate = { cert: tls.cert, fingerprint: tls.fingerprint };
-    const users = new UserStore(this.deps.dataDir, clock);
+    const users = new UserStore(this.deps.dataDir, clock, this.deps.passwords);
     await users.load();
+    this.users = users;
     const audit = new AuditLog(this.deps.dataDir, clock);
     await audit.open();
     this.audit = audit;

@@ -1,10 +1,27 @@
 import t from 'tap';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONFIG_VERSION } from '../../firmware/config/schema.js';
 import { dvr, freePort, health, startFirmware, waitFor } from '../helpers/firmware.js';
+
+/** One RTSP request on a fresh connection; the reply's head. */
+function rtspAsk(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => s.write(request));
+    let got = '';
+    s.setTimeout(5000, () => s.destroy(new Error('no RTSP reply within 5 s')));
+    s.on('data', (b) => {
+      got += b.toString('latin1');
+      if (got.includes('\r\n\r\n')) {
+        s.end();
+        resolve(got);
+      }
+    });
+    s.on('error', reject);
+  });
+}
 
 /** A fresh var directory whose firmware listens on a free loopback port. */
 async function prepared() {
@@ -12,26 +29,43 @@ async function prepared() {
   const port = await freePort();
   const common = ['--board', 'sim', '--var', varDir];
   const httpsPort = await freePort();
-  for (const [k, v] of [['network.httpPort', String(port)], ['network.httpsPort', String(httpsPort)], ['network.bindAddress', '127.0.0.1']] as const) {
+  const rtspPort = await freePort();
+  for (const [k, v] of [['network.httpPort', String(port)], ['network.httpsPort', String(httpsPort)], ['network.rtspPort', String(rtspPort)], ['network.bindAddress', '127.0.0.1']] as const) {
     const r = await dvr(['config', 'set', k, v, ...common]);
     if (r.code !== 0) throw new Error(`config set failed: ${r.stderr}`);
   }
-  return { varDir, port, common };
+  return { varDir, port, rtspPort, common };
 }
 
 t.test('the firmware boots on the sim board, answers health, reports status, and stops on SIGTERM within the bound', async (t) => {
-  const { varDir, port, common } = await prepared();
+  const { varDir, port, rtspPort, common } = await prepared();
   const boundMs = 3000;
   const fw = startFirmware(common, { DVR_STOP_TIMEOUT_MS: String(boundMs) });
   t.teardown(() => void fw.child.kill('SIGKILL'));
   const h = await waitFor('health endpoint', async () => (await health(port)).status === 200 && health(port));
-  t.same(h.body, { status: 'ok', services: { running: 5, total: 5 } });
+  t.same(h.body, { status: 'ok', services: { running: 10, total: 10 } });
 
   const st = await dvr(['status', '--json', ...common]);
   t.equal(st.code, 0, st.stderr);
   const status = JSON.parse(st.stdout) as { board: string; services: { name: string; state: string }[] };
   t.equal(status.board, 'sim');
-  t.same(status.services.map((s) => `${s.name}:${s.state}`).sort(), ['channels:running', 'control:running', 'storage:running', 'systemd:running', 'web:running']);
+  t.same(status.services.map((s) => `${s.name}:${s.state}`).sort(), [
+    'bays:running',
+    'channels:running',
+    'control:running',
+    'disk-monitor:running',
+    'linkage:running',
+    'ptz-bus1:running',
+    'restream:running',
+    'storage:running',
+    'systemd:running',
+    'web:running',
+  ]);
+
+  // The restream answers on its port, and only to an account (there is none yet).
+  const rtsp = await rtspAsk(rtspPort, 'DESCRIBE rtsp://127.0.0.1/cam1/main RTSP/1.0\r\nCSeq: 1\r\n\r\n');
+  t.match(rtsp, /^RTSP\/1\.0 401 /, 'the restream asks for credentials');
+  t.match(rtsp, /WWW-Authenticate: Digest /i);
 
   const human = await dvr(['status', ...common]);
   t.match(human.stdout, /firmware [\d.]+ on board sim/);

@@ -42,6 +42,17 @@ export class UserError extends Error {
 }
 
 /**
+ * Told each password the store accepts or verifies, and each account removed,
+ * for secrets other protocols need in their own form (the RTSP restream's
+ * Digest HA1). A hook that fails is the caller's error: the account change
+ * itself has already been saved.
+ */
+export interface PasswordHooks {
+  passwordSet?(name: string, password: string): Promise<void>;
+  removed?(name: string): Promise<void>;
+}
+
+/**
  * The accounts, kept in `users.json` beside the config (not inside it, so a
  * config backup or `dvr config get` never carries password hashes). There is
  * no default account: until the installer creates the first admin, the box
@@ -55,6 +66,7 @@ export class UserStore {
   constructor(
     private readonly dir: string,
     private readonly clock: Clock,
+    private readonly hooks: PasswordHooks = {},
   ) {}
 
   async load(): Promise<void> {
@@ -102,6 +114,7 @@ export class UserStore {
       u.hash = await hashPassword(password);
       u.passwordChanged = this.clock.now();
       await this.save();
+      await this.hooks.passwordSet?.(name, password);
     });
   }
 
@@ -123,6 +136,7 @@ export class UserStore {
       if (u.role === 'admin') this.keepOneAdmin(name);
       this.data.users = this.data.users.filter((x) => x !== u);
       await this.save();
+      await this.hooks.removed?.(name);
     });
   }
 
@@ -130,7 +144,10 @@ export class UserStore {
   async authenticate(name: string, password: string): Promise<Account | null> {
     const u = this.data.users.find((x) => x.name === name);
     const ok = await verifyPassword(password, u?.hash ?? DUMMY_HASH);
-    return ok && u ? this.account(u) : null;
+    if (!ok || !u) return null;
+    // Accounts made before a hook existed get its secret at their next login.
+    await this.hooks.passwordSet?.(name, password);
+    return this.account(u);
   }
 
   private async insert(name: string, role: Role, password: string, channels: ChannelRights | null): Promise<Account> {
@@ -147,6 +164,7 @@ export class UserStore {
     const u = { name, role, hash: await hashPassword(password), created: now, passwordChanged: now, ...(channels ? { channels } : {}) };
     this.data.users.push(u);
     await this.save();
+    await this.hooks.passwordSet?.(name, password);
     return this.account(u);
   }
 

@@ -98,7 +98,7 @@ t.test('a version 3 config gains the HTTPS port, keeping its plain HTTP port', a
   const { dir, store } = fresh();
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ version: 3, network: { httpPort: 8088 } }));
   t.equal((await store.load()).migratedFrom, 3);
-  t.same(store.get().network, { httpPort: 8088, httpsPort: 443, bindAddress: '0.0.0.0' });
+  t.same(store.get().network, { httpPort: 8088, httpsPort: 443, bindAddress: '0.0.0.0', rtspPort: 554, rtspUdpPort: null });
 });
 
 t.test('a version 4 config gains the storage mode and an empty channel list', async (t) => {
@@ -107,6 +107,19 @@ t.test('a version 4 config gains the storage mode and an empty channel list', as
   t.equal((await store.load()).migratedFrom, 4);
   t.same([store.get().storage, store.get().channels, store.get().system.name], [{ mode: 'overwrite' }, [], 'Depot']);
   await t.rejects(store.set('channels', [{ id: 'Bad Id', name: 'x', main: { url: 'http://x' } }]), /channels\[0\]\.id: .*does not match.*channels\[0\]\.main\.url: .*does not match/s);
+});
+
+t.test('a version 5 config gains the sections of version 6, keeping its channels', async (t) => {
+  const { dir, store } = fresh();
+  const channels = [{ id: 'door', name: 'Door', enabled: true, kind: 'ip', main: { url: 'rtsp://10.0.0.5/stream1', transport: 'tcp' }, username: null, password: null }];
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ version: 5, channels }));
+  t.equal((await store.load()).migratedFrom, 5);
+  t.same(store.get().channels, channels.map((c) => ({ ...c, sub: null, onvif: null })), 'no sub stream, no ONVIF: as before');
+  t.same(store.get().ptz, { domes: [], tours: [] });
+  t.same(store.get().linkage, { rules: [] });
+  t.same(store.get().dvrChannels, []);
+  t.same(store.get().alarms.inputs, []);
+  t.match(store.get().network, { rtspPort: 554, rtspUdpPort: null });
 });
 
 t.test('a config from newer firmware is not guessed at', async (t) => {

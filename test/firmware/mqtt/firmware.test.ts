@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Broker, retained, Watcher } from './broker.js';
 import { CONFIG_VERSION } from '../../../firmware/config/schema.js';
 import { dvr, freePort, startFirmware, waitFor } from '../../helpers/firmware.js';
+import { OnvifCameraSim } from '../../fixtures/onvif-camera/simulator.js';
 
 t.test('with mqtt.enabled the firmware runs the mqtt service: online, service states published, offline on SIGTERM', async (t) => {
   const broker = await Broker.start();
@@ -16,7 +17,7 @@ t.test('with mqtt.enabled the firmware runs the mqtt service: online, service st
   const config = {
     version: CONFIG_VERSION,
     system: { name: 'Yard Gate' },
-    network: { httpPort: await freePort(), httpsPort: await freePort(), bindAddress: '127.0.0.1' },
+    network: { httpPort: await freePort(), httpsPort: await freePort(), rtspPort: await freePort(), bindAddress: '127.0.0.1' },
     mqtt: { enabled: true, url: broker.url },
   };
   writeFileSync(join(varDir, 'data', 'config', 'config.json'), JSON.stringify(config));
@@ -32,4 +33,58 @@ t.test('with mqtt.enabled the firmware runs the mqtt service: online, service st
   fw.child.kill('SIGTERM');
   t.equal((await fw.exited).code, 0);
   t.equal(await retained(broker.url, 'dvr/yard_gate/availability'), 'offline', 'a clean stop says offline');
+});
+
+t.test('an IP channel with ONVIF: the camera\'s motion reaches MQTT, and its PTZ answers the preset button', async (t) => {
+  const broker = await Broker.start();
+  t.teardown(() => broker.stop());
+  const sim = new OnvifCameraSim({ streams: { main: { uri: 'rtsp://127.0.0.1:1/main', width: 1920, height: 1080 }, sub: { uri: 'rtsp://127.0.0.1:1/sub', width: 640, height: 360 } }, discoveryPort: null });
+  await sim.start();
+  t.teardown(() => sim.stop());
+  sim.ptz.presets.set('3', { token: '3', name: 'Gate', position: { x: 0.5, y: -0.2, zoom: 0 } });
+  const varDir = mkdtempSync(join(tmpdir(), 'dvr-var-'));
+  const common = ['--board', 'sim', '--var', varDir];
+  mkdirSync(join(varDir, 'data', 'config'), { recursive: true });
+  const config = {
+    version: CONFIG_VERSION,
+    system: { name: 'Yard Gate' },
+    network: { httpPort: await freePort(), httpsPort: await freePort(), rtspPort: await freePort(), bindAddress: '127.0.0.1' },
+    mqtt: { enabled: true, url: broker.url },
+    channels: [
+      {
+        id: 'dome',
+        name: 'Dome',
+        // No stream needed for this: the camera's events and PTZ go over ONVIF.
+        main: { url: 'rtsp://127.0.0.1:1/main' },
+        username: 'admin',
+        password: 'admin12345',
+        onvif: { host: '127.0.0.1', port: sim.port, ptz: true },
+      },
+    ],
+    ptz: { domes: [] },
+  };
+  writeFileSync(join(varDir, 'data', 'config', 'config.json'), JSON.stringify(config));
+  const w = await Watcher.connect(broker.url, ['dvr/yard_gate/#']);
+  t.teardown(() => w.close());
+  const ha = await Watcher.connect(broker.url, ['homeassistant/#']);
+  t.teardown(() => ha.close());
+  const fw = startFirmware(common);
+  t.teardown(() => void fw.child.kill('SIGKILL'));
+  await waitFor('online', async () => w.on('dvr/yard_gate/availability').some((s) => s.text === 'online'), 60_000);
+  await waitFor('the ONVIF subscription', async () => sim.events.subs.size > 0, 30_000);
+  sim.motion(true);
+  await waitFor('motion on MQTT', async () => w.on('dvr/yard_gate/channel/dome/motion/state').some((s) => s.text.includes('ON')), 30_000);
+  sim.motion(false);
+  await waitFor('motion over on MQTT', async () => w.on('dvr/yard_gate/channel/dome/motion/state').at(-1)?.text.includes('OFF'), 30_000);
+  t.pass('the camera\'s motion start and end reached MQTT');
+
+  // The preset stored on the camera, recalled from MQTT as Home Assistant's button would.
+  await waitFor('the preset button announced to Home Assistant', async () => ha.seen.some((m) => m.topic.startsWith('homeassistant/button/') && m.text.includes('dome Gate')), 30_000);
+  w.client.publish('dvr/yard_gate/ptz/dome/preset/set', JSON.stringify({ preset: 3 }));
+  const reply = await w.waitJson<{ ok?: boolean; error?: string }>('dvr/yard_gate/response', () => true, 30_000);
+  t.match(reply, { ok: true }, `the command's reply: ${JSON.stringify(reply)}`);
+  await waitFor('the dome at the preset', async () => Math.abs(sim.ptz.position().x - 0.5) < 0.01, 30_000);
+  t.pass('the dome moved to preset 3');
+  fw.child.kill('SIGTERM');
+  t.equal((await fw.exited).code, 0);
 });

@@ -1,0 +1,59 @@
+// How the linkage rules reach the rest of this box: the recording store's
+// locks, the PTZ domes, the relays and buzzer, and MQTT. Capabilities the box lacks stay undefined,
+// and the engine reports "this box has no ..." when a rule asks for them.
+import type { EventBus } from '../core/bus.js';
+import type { Clock } from '../core/clock.js';
+import type { LinkageTargets } from './engine.js';
+
+export interface BoxParts {
+  bus: EventBus;
+  clock: Clock;
+  channels: () => string[];
+  /** The recording store (µs ranges). */
+  store?: { lock(req: { channel: string; start: number; end: number; reason: string; expiresMs?: number }): { id: string }; unlock(id: string): boolean };
+  /** Channels recorded all the time: a "record" action has nothing to start for them. */
+  continuous?: (channel: string) => boolean;
+  ptz?: { domeIds(): string[]; dome(id: string): { gotoPreset(n: number): Promise<void> }; startTour(dome: string, tour: string): void };
+  /** Relays and the buzzer (the alarm service). */
+  alarms?: { outputs(): string[]; relay(name: string, on: boolean): Promise<void>; buzzer(pattern: 'continuous' | 'beep', on: boolean): Promise<void> };
+  mqttEnabled: boolean;
+}
+
+export function boxTargets(p: BoxParts): LinkageTargets {
+  const t: LinkageTargets = { channels: p.channels };
+  if (p.store) {
+    const store = p.store;
+    t.lock = async (channel, fromMs, toMs, ttlMs, reason) =>
+      store.lock({ channel, start: fromMs * 1000, end: toMs * 1000, reason: `rule ${reason}`, ...(ttlMs !== null ? { expiresMs: p.clock.now() + ttlMs } : {}) }).id;
+    t.unlock = async (id) => void store.unlock(id);
+    t.record = async (channel) => {
+      if (p.continuous?.(channel)) return 'already recording continuously';
+      throw new Error(`channel ${channel} is not recording and event recording is not built yet`);
+    };
+  }
+  if (p.ptz) {
+    const ptz = p.ptz;
+    t.domes = () => ptz.domeIds();
+    t.ptzPreset = (dome, preset) => ptz.dome(dome).gotoPreset(preset);
+    t.ptzTour = async (dome, tour) => ptz.startTour(dome, tour);
+  }
+  if (p.alarms) {
+    const alarms = p.alarms;
+    t.outputs = () => alarms.outputs();
+    t.relay = (output, on) => alarms.relay(output, on);
+    t.buzzer = (pattern, on) => alarms.buzzer(pattern, on);
+  }
+  if (p.mqttEnabled) {
+    t.mqtt = async (topic, payload) =>
+      p.bus.emit('linkageMessage', {
+        topic,
+        rule: String(payload.rule),
+        name: String(payload.name),
+        trigger: String(payload.trigger),
+        subject: String(payload.subject),
+        active: payload.active === true,
+        at: p.clock.now(),
+      });
+  }
+  return t;
+}

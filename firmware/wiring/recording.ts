@@ -1,0 +1,69 @@
+import { join } from 'node:path';
+import { DvrService } from '../channels/dvr-service.js';
+import { LiveFanout } from '../channels/live-fanout.js';
+import { NvrService } from '../channels/nvr-service.js';
+import { dvrChannelConfig } from '../config/dvr-channels.js';
+import { recordingCommands } from '../recordings/commands.js';
+import { Bays } from '../storage/bays.js';
+import { diskCommands } from '../storage/commands.js';
+import { DiskMonitor } from '../storage/disk-monitor.js';
+import { RingStore } from '../storage/ring-store.js';
+import type { Wiring } from './context.js';
+
+export interface Recording {
+  store: RingStore;
+  bays: Bays;
+  nvr: NvrService;
+  /** Present when analog channels are configured. */
+  dvr?: DvrService;
+  /** The analog channels' live frames (for the restream). */
+  dvrLive?: LiveFanout;
+}
+
+/**
+ * The recording store over the board's bays, the disk tools, and the
+ * channels that write into it. Block-device bays are mounted here when they
+ * hold ext4, and never formatted without `dvr disk format`; directory bays
+ * (the sim board) get a small ring on first start.
+ */
+export function wireRecording(w: Wiring): Recording | undefined {
+  if (w.board.sata.length === 0) {
+    w.log.warn('this board has no SATA bay: nothing is recorded');
+    return undefined;
+  }
+  const log = w.log.child('storage');
+  const config = () => w.config.get();
+  const bays = new Bays({ bays: w.board.sata.map(({ bay, path, kind }) => ({ bay, path, kind })), mountRoot: join(w.board.paths.data, 'disks'), log });
+  w.supervisor.add(bays);
+  const store = new RingStore({
+    bus: w.bus,
+    log,
+    clock: w.clock,
+    disks: bays.diskConfigs(),
+    // Only directory bays are ever formatted at start (a block bay's disk needs `dvr disk format`).
+    format: { blockSize: 8 * 1024 * 1024, blockCount: 8, reserveBytes: 0 },
+    retention: { mode: config().storage.mode, channels: {} },
+  });
+  w.supervisor.add(store);
+  const monitor = new DiskMonitor({
+    store,
+    log,
+    clock: w.clock,
+    onDeviceBack: async (c) => void (await bays.prepare(c.name)),
+    onDetached: async (c) => void (await bays.unmount(c.name)),
+  });
+  w.supervisor.add(monitor);
+  w.addCommands(diskCommands({ store, bays, monitor }));
+  const channelIds = () => [...config().channels.map((c) => c.id), ...config().dvrChannels.map((c) => c.id)];
+  w.addCommands(recordingCommands({ store, channels: channelIds }));
+
+  const nvr = new NvrService({ bus: w.bus, clock: w.clock, log: w.log.child('channels'), channels: () => config().channels, store });
+  w.supervisor.add(nvr);
+  if (config().dvrChannels.length === 0) return { store, bays, nvr };
+  const encoder = w.board.encoder;
+  const analog = () => config().dvrChannels.map((c) => dvrChannelConfig(c, { backend: encoder.backend, device: encoder.device }));
+  const dvrLive = new LiveFanout(() => analog().filter((c) => c.enabled).map((c) => ({ id: c.id, sub: c.sub !== null })), w.log.child('dvr'));
+  const dvr = new DvrService({ bus: w.bus, clock: w.clock, log: w.log.child('dvr'), channels: analog, store, live: dvrLive });
+  w.supervisor.add(dvr);
+  return { store, bays, nvr, dvr, dvrLive };
+}
