@@ -210,8 +210,14 @@ export class Reader {
           const base = f.offset[first]!;
           const t0 = performance.now();
           let data: Buffer;
+          const io = b.disk.io;
+          if (!io) {
+            // The disk was pulled or failed while the cursor was on it: what is left of this block is gone.
+            this.log.warn('disk detached during playback: rest of block skipped', { disk: b.disk.name, block: b.blockNo });
+            break;
+          }
           try {
-            data = await b.disk.io!.read(b.blockNo, b.disk.io!.dataStart + base, f.offset[last]! + f.size[last]! - base);
+            data = await io.read(b.blockNo, io.dataStart + base, f.offset[last]! + f.size[last]! - base);
           } catch (e) {
             this.log.warn('block unreadable: skipped', { disk: b.disk.name, block: b.blockNo, error: (e as Error).message });
             break;

@@ -136,7 +136,11 @@ export class StreamSink extends Sink {
 
   /** A stream cannot take bytes back: the consumer sees it destroyed with the error. */
   async abort(err?: unknown): Promise<void> {
-    if (this.end) this.out.destroy(err instanceof Error ? err : undefined);
+    if (!this.end) return;
+    // The consumer's own 'error' listener, if any, still sees the error; without one, destroy(err)
+    // would surface as an uncaught exception of the whole process.
+    this.out.once('error', () => {});
+    this.out.destroy(err instanceof Error ? err : undefined);
   }
 }
 

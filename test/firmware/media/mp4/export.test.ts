@@ -197,3 +197,18 @@ t.test('bad input: clear errors, and no file left behind', async (t) => {
   t.notOk(existsSync(out));
   t.notOk(existsSync(`${out}.part`));
 });
+
+t.test('bad input into a Writable without an error listener: the export rejects, the process sees no uncaught error', async (t) => {
+  const uncaught: unknown[] = [];
+  const onUncaught = (e: unknown) => void uncaught.push(e);
+  process.on('uncaughtException', onUncaught);
+  t.teardown(() => void process.off('uncaughtException', onUncaught));
+  const out = new PassThrough();
+  out.resume();
+  // A source that changes between the two passes fails once bytes have gone out.
+  let calls = 0;
+  await t.rejects(exportMp4(out, [{ info: v264.info, frames: () => (++calls === 1 ? v264.frames : v264.frames.slice(0, 50)) }]), /changed between the two export passes/);
+  await new Promise((r) => setImmediate(r));
+  t.ok(out.destroyed, 'the stream is destroyed: its reader sees the export failed');
+  t.same(uncaught, [], 'no uncaught exception');
+});
