@@ -12,14 +12,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { shutdownEncoderPool } from '../../../drivers/encoder/index.js';
 import { V4L2_IN_ST_NO_SIGNAL } from '../../../drivers/v4l2/index.js';
-import { DvrService, type DvrChannelConfig } from '../../../firmware/channels/dvr-service.js';
+import { DvrService } from '../../../firmware/channels/dvr-service.js';
 import { EventBus, type BusEvents } from '../../../firmware/core/bus.js';
 import { systemClock } from '../../../firmware/core/clock.js';
 import { memoryLogger } from '../../../firmware/core/log.js';
 import { exportMp4 } from '../../../firmware/media/mp4/export.js';
 import type { Frame, StreamInfo } from '../../../firmware/media/types.js';
 import { RingStore } from '../../../firmware/storage/ring-store.js';
-import { simCard } from './fixtures/dvr-sim.js';
+import { channelConfig, simCard } from './fixtures/dvr-sim.js';
 
 const run = promisify(execFile);
 t.setTimeout(300_000);
@@ -27,22 +27,6 @@ t.teardown(() => shutdownEncoderPool());
 
 const dir = mkdtempSync(join(tmpdir(), 'dvr-pipeline-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-
-export function channelConfig(over: Partial<DvrChannelConfig> = {}): DvrChannelConfig {
-  return {
-    id: 'dvr1',
-    enabled: true,
-    device: '/dev/video0',
-    input: 0,
-    standard: 'pal',
-    encoder: { backend: 'x264' },
-    main: { codec: 'h264', bitrateKbps: 1024, rateControl: 'cbr', gop: 25, profile: 'main', preset: 'ultrafast' },
-    sub: { codec: 'h264', bitrateKbps: 256, rateControl: 'cbr', gop: 25, profile: 'baseline', preset: 'ultrafast' },
-    motion: { enabled: true, sensitivity: 60, minCells: 1 },
-    tamper: { enabled: true },
-    ...over,
-  };
-}
 
 async function until(what: string, ok: () => boolean, ms = 90_000): Promise<void> {
   const end = Date.now() + ms;
