@@ -14,6 +14,9 @@ export interface ActionResult extends LinkageActionResult {
  * box without PTZ simply has no `ptzPreset`, and a rule asking for it reports
  * that at firing instead of failing the whole rule.
  */
+/** Actions whose targets are channels. */
+const CHANNEL_ACTIONS: ReadonlySet<string> = new Set(['record', 'lock', 'snapshot', 'popup']);
+
 export interface LinkageTargets {
   channels(): string[];
   domes?(): string[];
@@ -192,6 +195,8 @@ export class LinkageService implements Service {
     for (const action of occ.rule.actions) {
       for (const target of this.targetsOf(action, occ)) {
         try {
+          // The config may name a channel removed since (or never added): say so, rather than let a target guess.
+          if (CHANNEL_ACTIONS.has(action.type) && !this.o.targets.channels().includes(target)) throw new Error(`unknown channel "${target}"`);
           const detail = await (phase === 'start' ? this.begin(action, target, occ) : this.finish(action, target, occ));
           if (detail !== null) results.push({ action: action.type, target, ok: true, detail });
         } catch (err) {

@@ -69,6 +69,8 @@ export class MqttService implements Service {
   private readonly commands = new CommandRegistry();
   /** Retained states reported directly (relays, usage...), re-sent after every reconnect. */
   private readonly states = new Map<string, { topicOf: (t: Topics) => string; payload: string }>();
+  /** The newest acknowledged retained state per topic from bus events, re-sent after every reconnect (a broker without persistence forgets them). */
+  private readonly eventStates = new Map<string, { seq: number; payload: string }>();
   private readonly published = new Map<string, string[]>();
   private topicsValue?: Topics;
   private deviceInfo?: DeviceInfo;
@@ -157,6 +159,8 @@ export class MqttService implements Service {
     if (r.recovered || r.tornTail || r.corruptLines || r.droppedOverLimit) this.deps.log.info('offline queue recovered', { ...r });
     this.stopping = false;
     this.lastSent = 0;
+    // Topics follow the settings read above: states kept under the old ones are not this start's.
+    this.eventStates.clear();
     for (const type of PUBLISHED) {
       this.unsubscribe.push(this.deps.bus.on(type, (e) => this.enqueue({ type, ...e } as EventData)));
     }
@@ -270,6 +274,8 @@ export class MqttService implements Service {
     // nl (no local): our own messages are not echoed back to us.
     client.subscribeAsync([...t.commandFilters, t.haStatus], { qos: 1, nl: true }).catch(fail('subscribe'));
     for (const { topicOf, payload } of this.states.values()) client.publishAsync(topicOf(t), payload, { qos: 1, retain: true }).catch(fail('state'));
+    // Before the queue: whatever it still holds for the same topics is newer and lands last.
+    for (const [topic, { payload }] of this.eventStates) client.publishAsync(topic, payload, { qos: 1, retain: true }).catch(fail('state'));
     this.scheduleDiscovery();
     // Everything not acknowledged on an earlier connection is sent again, oldest first, with its id.
     this.lastSent = 0;
@@ -333,6 +339,7 @@ export class MqttService implements Service {
         () => {
           journal.ack(rec.seq);
           this.delivered++;
+          for (const m of messages) if (m.retain && (this.eventStates.get(m.topic)?.seq ?? 0) < rec.seq) this.eventStates.set(m.topic, { seq: rec.seq, payload: m.payload });
           if (gen !== this.generation) return;
           this.inflight--;
           this.pump();

@@ -10,9 +10,7 @@
  *
  * Run: npx tsc -p tsconfig.json && node dist/scripts/bench/mqtt-alarm-drain.js
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { connect as tcpConnect, createServer } from 'node:net';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -22,43 +20,14 @@ import { EventBus } from '../../firmware/core/bus.js';
 import { Logger } from '../../firmware/core/log.js';
 import { CONFIG_VERSION, configSchema } from '../../firmware/config/schema.js';
 import { MqttService } from '../../firmware/mqtt/service.js';
+import { freePort, mosquittoVersion, startBroker } from './mosquitto-harness.js';
 
-const MOSQUITTO = '/usr/sbin/mosquitto';
 const DRAIN_EVENTS = 10_000;
 const LATENCY_EVENTS = 1_000;
 // A gc() without a command-line flag (run-all starts us with plain `node`), to measure what the queue retains.
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function startBroker(dir: string, port: number): Promise<ChildProcess> {
-  const conf = join(dir, 'mosquitto.conf');
-  const lines = [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'max_queued_messages 100000', 'log_dest none'];
-  if (process.getuid?.() === 0) lines.push('user root');
-  writeFileSync(conf, lines.join('\n') + '\n');
-  const proc = spawn(MOSQUITTO, ['-c', conf], { stdio: 'ignore' });
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = tcpConnect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return proc;
-    await sleep(10);
-  }
-  throw new Error('mosquitto did not start');
-}
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -220,9 +189,8 @@ async function latency(dir: string): Promise<void> {
   console.log(`  reference, bare mqtt.js publish: p50 ${ms(pct(bare, 50))}, p99 ${ms(pct(bare, 99))}`);
 }
 
-const version = spawnSync(MOSQUITTO, ['-h'], { encoding: 'utf8' }).stdout.split('\n')[0];
 console.log(
-  `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${mb(totalmem())} RAM, load average ${loadavg()[0].toFixed(1)}; node ${process.version}; ${version.trim()}`,
+  `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${mb(totalmem())} RAM, load average ${loadavg()[0].toFixed(1)}; node ${process.version}; ${mosquittoVersion()}`,
 );
 const dir = mkdtempSync(join(tmpdir(), 'bench-mqtt-'));
 try {

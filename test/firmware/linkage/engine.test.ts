@@ -254,6 +254,38 @@ t.test('rules that refer to unknown channels, domes or outputs are reported at s
   await svc.stop();
 });
 
+t.test('a rule with a channel that does not exist: a clear error, and the other rules and actions still run', async (t) => {
+  const { bus, clock, calls, svc, fired, records } = setup([
+    {
+      id: 'bad',
+      name: 'Bad',
+      trigger: { type: 'alarm', input: 'door1' },
+      actions: [
+        { type: 'snapshot', channels: ['cam9'] },
+        { type: 'relay', output: 'siren', mode: 'latch' },
+      ],
+    },
+    { id: 'good', name: 'Good', trigger: { type: 'alarm', input: 'door1' }, actions: [{ type: 'snapshot', channels: ['cam1'] }, { type: 'mqtt', topic: 'linkage/door' }] },
+    { id: 'other', name: 'Other', trigger: { type: 'motion', channel: 'cam2' }, actions: [{ type: 'popup', channel: 'cam2', seconds: 10 }] },
+  ]);
+  await t.resolves(svc.start(), 'the service starts');
+  t.match(
+    records.filter((r) => r.msg === 'linkage rule refers to something that does not exist'),
+    [{ level: 'error', rule: 'bad', problem: 'unknown channel "cam9"' }],
+  );
+
+  bus.emit('alarm', { source: 'gpio', input: 'door1', active: true, at: clock.now() });
+  bus.emit('motion', { channel: 'cam2', active: true, at: clock.now() });
+  await settle();
+  for (const call of ['relay siren on', 'snapshot cam1', 'mqtt linkage/door true', 'popup cam2 10']) t.ok(calls.includes(call), call);
+  const byRule = new Map(fired.map((f) => [f.rule, f.results]));
+  t.same([...byRule.keys()].sort(), ['bad', 'good', 'other'], 'every rule fired');
+  t.ok(byRule.get('good')?.every((r) => r.ok), 'the good rule did everything');
+  t.match(byRule.get('bad'), [{ action: 'snapshot', target: 'cam9' }, { action: 'relay', target: 'siren', ok: true }], "the bad rule's relay still switched");
+  t.match(byRule.get('bad')?.[0], { ok: false, detail: 'unknown channel "cam9"' }, 'the firing reports the unknown channel');
+  await svc.stop();
+});
+
 t.test('disabled rules never fire', async (t) => {
   const { bus, clock, calls, svc } = setup([{ id: 'off', name: 'Off', enabled: false, trigger: { type: 'alarm', input: 'x' }, actions: [{ type: 'relay', output: 'siren' }] }]);
   await svc.start();

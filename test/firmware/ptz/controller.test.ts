@@ -167,6 +167,16 @@ t.test('noise before every answer: the firmware still reads the position', async
   t.same(await dome(1).position(), { pan: 4500, tilt: 0, zoom: 0 });
 });
 
+t.test('an answer cut short before every real one: the firmware reads the real position, not the remains', async (t) => {
+  // The first five bytes of an answer from the same dome with another value: a parser that took
+  // the cut frame and the start of the next one would read a wrong position or a bad checksum.
+  const cut = Array.from(encode('d', 1, { type: 'pan-position', value: 0x1234 }).subarray(0, 5));
+  const { sim, dome } = await rig(t, { replyNoise: cut });
+  sim.setPosition({ pan: 4500, tilt: 300, zoom: 20 });
+  t.same(await dome(1).position(), { pan: 4500, tilt: 300, zoom: 20 });
+  t.equal(sim.stats.replies, 3);
+});
+
 t.test('a dome that never answers: clear timeout error, and the bus serves the other domes', async (t) => {
   const { sim, dome } = await rig(t, { addresses: [1, 2, 3], silent: true });
   const mute = dome(3, 'd', 300);
