@@ -6,8 +6,7 @@ import { loadBoardProfile } from '../../../firmware/board/profile.js';
 import { CONFIG_VERSION } from '../../../firmware/config/schema.js';
 import { controlRequest } from '../../../firmware/control/control-client.js';
 import { CONTROL_SOCKET } from '../../../firmware/control/protocol.js';
-import { DVR, dvr, freePort, startFirmware, waitFor } from '../../helpers/firmware.js';
-import { spawnTs } from '../../helpers/ts-child.js';
+import { dvr, freePort, spawnDvr, startFirmware, waitFor } from '../../helpers/firmware.js';
 import { recCommand } from '../../../firmware/cli/rec.js';
 import { UserError } from '../../../firmware/cli/user-error.js';
 import { startCamera } from '../media/rtsp/camera.js';
@@ -27,7 +26,7 @@ async function packetTimes(file: string): Promise<number[]> {
 /** `dvr ...` as a user runs it, from a working directory of their own. */
 function dvrIn(cwd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawnTs(DVR, args, { cwd, env: process.env });
+    const child = spawnDvr(args, { cwd, env: process.env });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d) => (stdout += d));
