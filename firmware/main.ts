@@ -1,5 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { SharedLines } from '../drivers/serial/index.js';
 import { loadBoardProfile, type BoardProfile } from './board/profile.js';
 import { EventBus } from './core/bus.js';
 import { systemClock, type Clock } from './core/clock.js';
@@ -21,7 +22,7 @@ import { boxTargets } from './linkage/box-targets.js';
 import { LinkageService } from './linkage/engine.js';
 import type { PtzDirectory } from './ptz/settings.js';
 import type { Wiring } from './wiring/context.js';
-import { wireAlarms } from './wiring/alarms.js';
+import { rs485GapMs, wireAlarms } from './wiring/alarms.js';
 import { restreamCredentials, wireRestream } from './wiring/live.js';
 import { wireOnvif, wirePtz } from './wiring/ptz.js';
 import { wireRecording } from './wiring/recording.js';
@@ -67,6 +68,8 @@ export class Firmware {
   ptz?: PtzDirectory;
   private readonly startedAt: number;
   private version = '0.0.0';
+  /** Opened on first use, after the config is loaded; real timers, like each bus's own waits. */
+  private readonly rs485Lines: SharedLines;
 
   constructor(private readonly opts: FirmwareOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -74,6 +77,7 @@ export class Firmware {
     this.bus = new EventBus((name, err) => this.log.error('event listener threw', { event: name, error: String(err) }));
     this.supervisor = new Supervisor({ bus: this.bus, log: this.log.child('supervisor'), clock: this.clock });
     this.startedAt = this.clock.now();
+    this.rs485Lines = new SharedLines({ log: this.log.child('rs485'), gapMs: (line) => rs485GapMs(this.config.get().alarms.modules, line) });
   }
 
   get socketPath(): string {
@@ -155,6 +159,7 @@ export class Firmware {
       board: this.board,
       config: this.config,
       supervisor: this.supervisor,
+      rs485Lines: this.rs485Lines,
       ...(this.mqtt ? { mqtt: this.mqtt } : {}),
       addCommands: (c) => this.addCommands(c),
     };

@@ -37,3 +37,4 @@ export {
   type Rs485Config,
   type Rs485Options,
 } from './rs485.js';
+export { SharedLines, type BusLease, type SharedLinesOptions } from './shared.js';

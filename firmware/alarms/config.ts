@@ -30,6 +30,21 @@ export const alarmsConfigSchema = object({
     }),
     { max: 64 },
   ).default([]),
+  modules: array(
+    object({
+      // 24: "<id>.out32" must fit the 32 characters a linkage rule's input or output name may have.
+      id: string({ min: 1, max: 24, pattern: /^[a-z0-9][a-z0-9_-]*$/ }).describe('its lines are <id>.in1..N and <id>.out1..N'),
+      bus: string({ min: 1, max: 32 }).describe('RS-485 line name from the board profile'),
+      address: int({ min: 1, max: 247 }).describe('Modbus RTU device address, as set on the module'),
+      baudRate: int({ min: 1200, max: 115_200 }).default(9600),
+      inputs: int({ min: 0, max: 32 }).default(8).describe('discrete inputs 0..N-1 become alarm inputs'),
+      outputs: int({ min: 0, max: 32 }).default(8).describe('coils 0..N-1 become relays'),
+      pollMs: int({ min: 20, max: 60_000 }).default(100).describe('how often the inputs are read'),
+    }),
+    { max: 32 },
+  )
+    .default([])
+    .describe('Modbus RTU alarm I/O modules on the RS-485 lines'),
   buzzer: object({
     beepOnMs: int({ min: 20, max: 10_000 }).default(200),
     beepOffMs: int({ min: 20, max: 10_000 }).default(800),
@@ -39,3 +54,4 @@ export const alarmsConfigSchema = object({
 export type AlarmsConfig = Infer<typeof alarmsConfigSchema>;
 export type InputConfig = AlarmsConfig['inputs'][number];
 export type RelayConfig = AlarmsConfig['relays'][number];
+export type ModuleConfig = AlarmsConfig['modules'][number];

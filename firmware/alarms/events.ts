@@ -10,6 +10,8 @@ declare module '../core/bus.js' {
     alarmArmed: { input: string; armed: boolean; mode: ArmMode; by: 'hand' | 'schedule'; at: number };
     /** An alarm line or output failed (chip removed, line busy): the input or output is out of service. */
     alarmFault: { source: string; line: string; error: string; at: number };
+    /** A line reported by `alarmFault` works again (a Modbus module answers again). */
+    alarmRestored: { source: string; line: string; at: number };
     relayState: { relay: string; on: boolean; at: number };
     buzzerState: { on: boolean; pattern: BuzzerPattern | null; at: number };
   }

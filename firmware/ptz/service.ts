@@ -1,6 +1,6 @@
 // The PTZ service: owns one RS-485 line, the bus on it, a controller per
 // dome, and the tours and park timers that drive them.
-import { SerialBus, SerialLine, type SerialLineOptions } from '../../drivers/serial/index.js';
+import { SerialBus, SerialLine, type BusLease, type Rs485Status, type SerialLineOptions, type SharedLines } from '../../drivers/serial/index.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { memoryLogger, type Logger } from '../core/log.js';
 import type { Service } from '../core/service.js';
@@ -30,6 +30,12 @@ export interface PtzServiceOptions {
   clock?: Clock;
   log?: Logger;
   name?: string;
+  /**
+   * Take the line's bus from this registry instead of opening the line
+   * alone, so other devices on the same pair of wires (Modbus I/O modules)
+   * share it; `gapMs` is then the registry's.
+   */
+  shared?: { lines: SharedLines; name: string };
 }
 
 /** A dome as users see it: every command counts as activity (resets park, ends a running tour). */
@@ -94,6 +100,8 @@ class ManagedDome implements PtzController {
 export class PtzService implements Service {
   readonly name: string;
   #line: SerialLine | undefined;
+  #lease: BusLease | undefined;
+  #rs485: Rs485Status | undefined;
   #bus: SerialBus | undefined;
   readonly #domes = new Map<string, ManagedDome>();
 
@@ -119,16 +127,25 @@ export class PtzService implements Service {
       if (ids.has(d.id)) throw new Error(`PTZ dome id "${d.id}" is configured twice`);
       ids.add(d.id);
     }
-    const line = new SerialLine(this.options.line);
-    this.#line = line;
-    await line.open();
-    const rs = line.rs485;
+    const shared = this.options.shared;
+    let bus: SerialBus;
+    if (shared) {
+      this.#lease = await shared.lines.acquire(shared.name, this.options.line);
+      bus = this.#lease.bus;
+      this.#rs485 = this.#lease.rs485;
+    } else {
+      const line = new SerialLine(this.options.line);
+      this.#line = line;
+      await line.open();
+      bus = new SerialBus({ line, log: this.#log, gapMs: this.options.gapMs });
+      this.#rs485 = line.rs485;
+    }
+    const rs = this.#rs485;
     if (rs.requested && !rs.enabled) {
       // A pty, a USB adapter with automatic direction, or a UART without kernel
       // RS-485 support: frames still go out; direction is someone else's job.
       this.#log.warn('kernel RS-485 mode not available', { path: this.options.line.path, error: rs.error, code: rs.code });
     }
-    const bus = new SerialBus({ line, log: this.#log, gapMs: this.options.gapMs });
     this.#bus = bus;
     for (const d of this.options.domes) {
       const device = bus.device({ name: d.id, address: d.address, baudRate: d.baudRate, queueLimit: d.queueLimit });
@@ -156,7 +173,11 @@ export class PtzService implements Service {
       d.park?.suspend();
     }
     this.#domes.clear();
-    this.#bus?.close();
+    const lease = this.#lease;
+    this.#lease = undefined;
+    // A shared bus stays open for the line's other users; the last release closes it.
+    if (lease) await lease.release();
+    else this.#bus?.close();
     this.#bus = undefined;
     const line = this.#line;
     this.#line = undefined;
@@ -164,8 +185,8 @@ export class PtzService implements Service {
   }
 
   /** The RS-485 status of the line (after start). */
-  get rs485(): SerialLine['rs485'] | undefined {
-    return this.#line?.rs485;
+  get rs485(): Rs485Status | undefined {
+    return this.#bus ? this.#rs485 : undefined;
   }
 
   dome(id: string): PtzController {
@@ -197,7 +218,7 @@ export class PtzService implements Service {
 
   #dome(id: string): ManagedDome {
     const d = this.#domes.get(id);
-    if (!d) throw new Error(`no PTZ dome "${id}"${this.#line ? '' : ' (service not started)'}`);
+    if (!d) throw new Error(`no PTZ dome "${id}"${this.#bus ? '' : ' (service not started)'}`);
     return d;
   }
 }

@@ -5,6 +5,7 @@ import { array, boolean, int, nullable, number, object, oneOf, string, type Infe
 import type { Clock, Timer } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import type { Service } from '../core/service.js';
+import type { SharedLines } from '../../drivers/serial/index.js';
 import type { PtzController } from './controller.js';
 import { PtzService } from './service.js';
 import type { Tour } from './tour.js';
@@ -108,7 +109,8 @@ export class PtzDirectory {
   constructor(
     private readonly settings: PtzSettings,
     lines: Rs485Line[],
-    deps: { clock: Clock; log: Logger },
+    /** `lines`: the box's registry of RS-485 buses, so domes share a line with other devices (Modbus modules). */
+    deps: { clock: Clock; log: Logger; lines?: SharedLines },
   ) {
     const byBus = new Map<string, PtzSettings['domes']>();
     for (const d of settings.domes) {
@@ -133,6 +135,7 @@ export class PtzDirectory {
         })),
         clock: deps.clock,
         log: deps.log.child(`ptz-${bus}`),
+        ...(deps.lines ? { shared: { lines: deps.lines, name: bus } } : {}),
       });
       this.services.push(new PtzLine(service, { clock: deps.clock, log: deps.log.child(`ptz-${bus}`) }));
       for (const d of domes) this.serviceOf.set(d.id, service);

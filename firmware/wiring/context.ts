@@ -1,3 +1,4 @@
+import type { SharedLines } from '../../drivers/serial/index.js';
 import type { BoardProfile } from '../board/profile.js';
 import type { ConfigStore } from '../config/store.js';
 import type { ControlCommands } from '../control/protocol.js';
@@ -17,6 +18,8 @@ export interface Wiring {
   supervisor: Supervisor;
   /** Present when MQTT is enabled: services register their entities and commands on it. */
   mqtt?: MqttService;
+  /** One bus per RS-485 line, shared by the PTZ domes and the Modbus alarm modules on it. */
+  rs485Lines: SharedLines;
   /** Adds commands to the control socket (`dvr <group> ...`). */
   addCommands(commands: ControlCommands): void;
 }

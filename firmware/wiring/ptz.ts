@@ -26,7 +26,7 @@ export function wireOnvif(w: Wiring): Map<string, OnvifPtz> {
 export function wirePtz(w: Wiring, onvif: Map<string, OnvifPtz>): PtzDirectory | undefined {
   const cfg = w.config.get().ptz;
   if (cfg.domes.length === 0 && onvif.size === 0) return undefined;
-  const ptz = new PtzDirectory(cfg, w.board.rs485, { clock: w.clock, log: w.log });
+  const ptz = new PtzDirectory(cfg, w.board.rs485, { clock: w.clock, log: w.log, lines: w.rs485Lines });
   for (const problem of ptz.problems) w.log.error('PTZ dome not started', { problem });
   for (const s of ptz.services) w.supervisor.add(s);
   for (const [channel, controller] of onvif) {
