@@ -2,7 +2,7 @@
 import { h264Config } from './codec-config.js';
 import { equalBytes } from './depacketizer.js';
 import { RtpError } from './errors.js';
-import { NalDepacketizer } from './nal-depacketizer.js';
+import { NalDepacketizer, NO_HEADER } from './nal-depacketizer.js';
 
 export class H264Depacketizer extends NalDepacketizer {
   private sps: Uint8Array | undefined;
@@ -41,7 +41,7 @@ export class H264Depacketizer extends NalDepacketizer {
       const h = p[1]!;
       const start = (h & 0x80) !== 0;
       const end = (h & 0x40) !== 0;
-      const header = new Uint8Array([(p[0]! & 0xe0) | (h & 0x1f)]);
+      const header = start ? new Uint8Array([(p[0]! & 0xe0) | (h & 0x1f)]) : NO_HEADER; // only a start needs one
       return this.fragment(start, end, header, p.subarray(2));
     }
     // STAP-B, MTAPs, FU-B belong to the interleaved mode cameras do not use.

@@ -2,7 +2,7 @@
 import { h265Config } from './codec-config.js';
 import { equalBytes } from './depacketizer.js';
 import { RtpError } from './errors.js';
-import { NalDepacketizer } from './nal-depacketizer.js';
+import { NalDepacketizer, NO_HEADER } from './nal-depacketizer.js';
 
 const VPS = 32;
 const SPS = 33;
@@ -43,8 +43,9 @@ export class H265Depacketizer extends NalDepacketizer {
       // FU: 2-byte payload header (type 49), FU header (S, E, type), fragment.
       const h = p[2]!;
       if (p.length < 4) return this.malformed();
-      const header = new Uint8Array([(p[0]! & 0x81) | ((h & 0x3f) << 1), p[1]!]);
-      return this.fragment((h & 0x80) !== 0, (h & 0x40) !== 0, header, p.subarray(3));
+      const start = (h & 0x80) !== 0;
+      const header = start ? new Uint8Array([(p[0]! & 0x81) | ((h & 0x3f) << 1), p[1]!]) : NO_HEADER; // only a start needs one
+      return this.fragment(start, (h & 0x40) !== 0, header, p.subarray(3));
     }
     this.malformed(); // PACI (50) and reserved types
   }

@@ -20,6 +20,8 @@ export interface HealthSnapshot {
 
 export class StreamHealth {
   private readonly window: { at: number; bytes: number }[] = [];
+  /** Index of the window's oldest live entry: trimming moves it instead of shifting the array every frame. */
+  private head = 0;
   private sinceKey = -1;
   private gop = 0;
   private frames = 0;
@@ -51,12 +53,13 @@ export class StreamHealth {
   /** nowMs: local time; a stream silent for a whole window reads 0 fps. */
   snapshot(nowMs: number): HealthSnapshot {
     const w = this.window;
-    const n = w.length;
+    const h = this.head;
+    const n = w.length - h;
     const stale = n === 0 || nowMs - this.lastFrameAt > this.windowMs;
     // Rates over the intervals between the frames in the window (n frames, n-1 intervals).
-    const span = n > 1 ? w[n - 1]!.at - w[0]!.at : 0;
+    const span = n > 1 ? w[w.length - 1]!.at - w[h]!.at : 0;
     let bytes = 0;
-    for (let i = 1; i < n; i++) bytes += w[i]!.bytes;
+    for (let i = h + 1; i < w.length; i++) bytes += w[i]!.bytes;
     const total = this.lostPackets + this.receivedPackets;
     return {
       fps: stale || span <= 0 ? 0 : ((n - 1) * 1000) / span,
@@ -72,8 +75,14 @@ export class StreamHealth {
   }
 
   private trim(nowMs: number): void {
-    while (this.window.length > 0 && this.window[0]!.at < nowMs - this.windowMs) this.window.shift();
+    const w = this.window;
+    while (this.head < w.length && w[this.head]!.at < nowMs - this.windowMs) this.head++;
     // Bound memory even if the clock stands still.
-    if (this.window.length > 10000) this.window.splice(0, this.window.length - 10000);
+    if (w.length - this.head > 10000) this.head = w.length - 10000;
+    // Drop the dead prefix in one splice once it is as long as the live part.
+    if (this.head >= 64 && this.head * 2 >= w.length) {
+      w.splice(0, this.head);
+      this.head = 0;
+    }
   }
 }

@@ -11,17 +11,21 @@
  * known parameter sets, so a recording always starts decodable.
  */
 import { concat } from '../bytes.js';
-import { joinLengthPrefixed } from '../nal.js';
 import type { StreamInfo } from '../types.js';
 import { MAX_NALS_PER_UNIT, MAX_UNIT_BYTES, newStats, type AccessUnit, type Depacketizer } from './depacketizer.js';
 import type { RtpPacket } from './packet.js';
+
+/** The header argument of a fragment that does not start its NAL: never read, so one shared empty array. */
+export const NO_HEADER = new Uint8Array(0);
 
 export abstract class NalDepacketizer implements Depacketizer {
   readonly clockRate = 90000;
   readonly stats = newStats();
   info: StreamInfo | undefined;
 
-  private nals: Uint8Array[] = [];
+  /** The unit's NAL units; a reassembled fragmentation unit stays in its pieces until finish() copies the unit once. */
+  private nals: (Uint8Array | Uint8Array[])[] = [];
+  /** Length-prefixed size of `nals`. */
   private bytes = 0;
   private unitTs: number | undefined;
   private keyframe = false;
@@ -56,25 +60,30 @@ export abstract class NalDepacketizer implements Depacketizer {
   protected abstract paramSet(nal: Uint8Array): void;
 
   protected nal(nal: Uint8Array): void {
-    if (nal.length === 0) {
+    this.add(nal, nal, nal.length);
+  }
+
+  /** head: the NAL's first bytes (enough to classify it); whole: the NAL, or its pieces in order; size: its length. */
+  private add(head: Uint8Array, whole: Uint8Array | Uint8Array[], size: number): void {
+    if (size === 0) {
       this.stats.malformed++;
       return;
     }
-    const kind = this.classify(nal);
+    const kind = this.classify(head);
     if (kind === 'param') {
-      this.paramSet(nal);
+      this.paramSet(Array.isArray(whole) ? concat(whole) : whole);
       return;
     }
     if (kind === 'key') this.keyframe = true;
-    if (this.nals.length >= MAX_NALS_PER_UNIT || this.bytes + nal.length > MAX_UNIT_BYTES) {
+    if (this.nals.length >= MAX_NALS_PER_UNIT || this.bytes + size > MAX_UNIT_BYTES) {
       this.tooBig = true;
       return;
     }
-    this.nals.push(nal);
-    this.bytes += nal.length + 4;
+    this.nals.push(whole);
+    this.bytes += size + 4;
   }
 
-  /** A fragmentation unit piece; header is the reconstructed NAL header for the start. */
+  /** A fragmentation unit piece; header is the reconstructed NAL header for the start (ignored otherwise). */
   protected fragment(start: boolean, end: boolean, header: Uint8Array, body: Uint8Array): void {
     if (start) {
       if (this.fu) this.stats.malformed++; // a new start without the previous end
@@ -92,9 +101,9 @@ export abstract class NalDepacketizer implements Depacketizer {
     }
     this.fu.push(body);
     if (end) {
-      const nal = concat(this.fu);
+      const pieces = this.fu;
       this.fu = undefined;
-      this.nal(nal);
+      this.add(pieces[0]!, pieces, this.fuBytes);
     }
   }
 
@@ -109,6 +118,7 @@ export abstract class NalDepacketizer implements Depacketizer {
 
   private finish(out: AccessUnit[]): void {
     const nals = this.nals;
+    const bytes = this.bytes;
     const key = this.keyframe;
     const ts = this.unitTs!;
     const tooBig = this.tooBig;
@@ -127,6 +137,33 @@ export abstract class NalDepacketizer implements Depacketizer {
     }
     this.started = true;
     this.stats.units++;
-    out.push({ timestamp: ts, keyframe: key, data: joinLengthPrefixed(nals) });
+    out.push({ timestamp: ts, keyframe: key, data: joinUnit(nals, bytes) });
   }
+}
+
+/** The unit as 4-byte length-prefixed NAL units: one copy of every byte, fragments included. */
+function joinUnit(nals: readonly (Uint8Array | Uint8Array[])[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let p = 0;
+  for (const nal of nals) {
+    const parts = Array.isArray(nal);
+    let len = 0;
+    if (parts) for (const x of nal) len += x.length;
+    else len = nal.length;
+    out[p] = len >>> 24;
+    out[p + 1] = (len >>> 16) & 0xff;
+    out[p + 2] = (len >>> 8) & 0xff;
+    out[p + 3] = len & 0xff;
+    p += 4;
+    if (parts) {
+      for (const x of nal) {
+        out.set(x, p);
+        p += x.length;
+      }
+    } else {
+      out.set(nal, p);
+      p += nal.length;
+    }
+  }
+  return out;
 }

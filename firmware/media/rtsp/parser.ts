@@ -54,9 +54,14 @@ export class RtspParser {
     return this.buf.length;
   }
 
+  /**
+   * The chunk is copied, once: the caller may reuse its memory (a socket's
+   * `onread` buffer). Items are views into that copy, which the parser never
+   * writes to, so they stay valid however long the caller keeps them.
+   */
   push(chunk: Uint8Array): RtspItem[] {
     if (this.failed) throw this.failed;
-    this.buf = this.buf.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.buf, chunk]);
+    this.buf = this.buf.length === 0 ? copyOf(chunk) : Buffer.concat([this.buf, chunk]);
     const out: RtspItem[] = [];
     try {
       for (;;) {
@@ -75,8 +80,8 @@ export class RtspParser {
   }
 
   private take(n: number): Buffer {
-    // Copies: the caller may keep items while the buffer moves on.
-    const part = Buffer.from(this.buf.subarray(0, n));
+    // A view, not a copy: push() made the bytes ours and nothing writes to them again.
+    const part = this.buf.subarray(0, n);
     this.buf = this.buf.subarray(n);
     return part;
   }
@@ -182,4 +187,11 @@ export class RtspParser {
     this.pending = { head: item, length };
     return this.next();
   }
+}
+
+/** A copy in memory of its own (Buffer.from takes a slower generic path for a Uint8Array). */
+function copyOf(chunk: Uint8Array): Buffer {
+  const b = Buffer.allocUnsafe(chunk.length);
+  b.set(chunk);
+  return b;
 }
