@@ -105,8 +105,9 @@ t.test('gpio-sim in the virtual board', { skip: skip ?? false, timeout: 600_000 
     t.match(r.busy.message, /GPIO_V2_GET_LINE_IOCTL/);
   });
 
-  t.test('AlarmService: pull an input, the alarm is on the bus, the relay line changes', async (t) => {
+  t.test('AlarmService: pull an input, the alarm is on the bus, the linkage rule fires, the relay line changes', async (t) => {
     const a = r.alarms;
+    t.match(a.linkage[0], { rule: 'door', phase: 'start', results: [{ action: 'relay', target: 'alarm-relay', ok: true }] }, 'the rule fired and switched the relay');
     t.match(a.inputsAtStart, [{ input: 'alarm-in', name: 'Back door', active: false, armed: true, alarm: false, fault: null }]);
     t.equal(a.relayBefore, '0');
     t.equal(a.relayDuringAlarm, '1', 'relay line high after the alarm');
