@@ -15,6 +15,7 @@ import { WatchdogService } from './system/watchdog-service.js';
 import { MqttService } from './mqtt/service.js';
 import { WebService } from './web/web-service.js';
 import type { RingStore } from './storage/ring-store.js';
+import type { RecordGate } from './channels/record-gate.js';
 import type { NvrService } from './channels/nvr-service.js';
 import type { DvrService } from './channels/dvr-service.js';
 import type { AlarmService } from './alarms/service.js';
@@ -62,6 +63,7 @@ export class Firmware {
   readonly supervisor: Supervisor;
   mqtt?: MqttService;
   store?: RingStore;
+  gate?: RecordGate;
   nvr?: NvrService;
   dvr?: DvrService;
   alarms?: AlarmService;
@@ -138,6 +140,7 @@ export class Firmware {
     const recording = wireRecording(w);
     if (recording) {
       this.store = recording.store;
+      this.gate = recording.gate;
       this.nvr = recording.nvr;
       this.dvr = recording.dvr;
       wireRestream(w, [recording.nvr, ...(recording.dvrLive ? [recording.dvrLive] : [])], credentials, web);
@@ -172,7 +175,7 @@ export class Firmware {
       clock: this.clock,
       channels: () => [...config().channels.map((c) => c.id), ...config().dvrChannels.map((c) => c.id)],
       ...(this.store ? { store: this.store } : {}),
-      continuous: (ch) => config().channels.some((c) => c.id === ch && c.enabled) || config().dvrChannels.some((c) => c.id === ch && c.enabled),
+      ...(this.gate ? { recorder: this.gate } : {}),
       ...(this.ptz ? { ptz: this.ptz } : {}),
       ...(this.alarms ? { alarms: this.alarms } : {}),
       mqttEnabled: this.mqtt !== undefined,

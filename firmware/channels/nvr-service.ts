@@ -18,7 +18,7 @@ export interface RecordingSink {
 }
 
 /** A channel's settings as this service reads them (ONVIF is another service's business). */
-export type ChannelSettings = Omit<Config['channels'][number], 'sub' | 'onvif'> & {
+export type ChannelSettings = Omit<Config['channels'][number], 'sub' | 'onvif' | 'recording'> & {
   sub?: { url: string; transport?: 'tcp' | 'udp' } | null;
 };
 

@@ -3,6 +3,7 @@
 // business (capture[], encoder); this says how each input is recorded.
 import { array, boolean, int, nullable, object, oneOf, string, type Infer } from '../core/schema.js';
 import type { DvrChannelConfig } from '../channels/dvr-service.js';
+import { channelRecordingSchema } from './recording.js';
 
 /** The motion grid (firmware/analytics/motion.ts): 22 x 18 cells. */
 const CELLS = 22 * 18;
@@ -34,6 +35,7 @@ export const dvrChannelSchema = object({
     minCells: int({ min: 1, max: CELLS }).default(2),
   }),
   tamper: object({ enabled: boolean().default(true) }),
+  recording: channelRecordingSchema,
 });
 
 export type DvrChannelSettings = Infer<typeof dvrChannelSchema>;

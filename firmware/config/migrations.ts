@@ -36,6 +36,8 @@ const steps: Record<number, Step> = {
   // 6 added ptz (RS-485 domes, tours), linkage rules, alarms, analog channels (dvrChannels),
   // the RTSP restream's ports and the IP channels' sub stream and ONVIF; the defaults fill in.
   5: (v5) => ({ ...v5, version: 6 }),
+  // 7 added channels[].recording and dvrChannels[].recording (continuous, events or off); continuous fills in.
+  6: (v6) => ({ ...v6, version: 7 }),
 };
 
 export class MigrationError extends Error {

@@ -3,13 +3,14 @@ import { alarmsConfigSchema } from '../alarms/config.js';
 import { linkageSchema } from '../linkage/rules.js';
 import { ptzSettingsSchema } from '../ptz/settings.js';
 import { dvrChannelSchema } from './dvr-channels.js';
+import { channelRecordingSchema } from './recording.js';
 
 /**
  * The current config layout. Each later capability adds its section here,
  * bumps CONFIG_VERSION and adds a step to migrations.ts, so a box upgraded
  * from any older firmware keeps its settings.
  */
-export const CONFIG_VERSION = 6;
+export const CONFIG_VERSION = 7;
 
 const hostPort = int({ min: 1, max: 65535 });
 const rtspUrl = string({ min: 8, max: 512, pattern: /^rtsps?:\/\/[^\s]+$/ });
@@ -79,6 +80,7 @@ export const configSchema = object({
       )
         .default(null)
         .describe('ONVIF device service of the camera (same username and password as the stream)'),
+      recording: channelRecordingSchema,
     }),
     { max: 64 },
   ).default([]),

@@ -11,8 +11,8 @@ export interface BoxParts {
   channels: () => string[];
   /** The recording store (µs ranges). */
   store?: { lock(req: { channel: string; start: number; end: number; reason: string; expiresMs?: number }): { id: string }; unlock(id: string): boolean };
-  /** Channels recorded all the time: a "record" action has nothing to start for them. */
-  continuous?: (channel: string) => boolean;
+  /** Starts and ends event recording (the channels' record gate). */
+  recorder?: { record(channel: string, key: string, fromMs: number, untilMs: number | null): string };
   ptz?: { domeIds(): string[]; dome(id: string): { gotoPreset(n: number): Promise<void> }; startTour(dome: string, tour: string): void };
   /** Relays and the buzzer (the alarm service). */
   alarms?: { outputs(): string[]; relay(name: string, on: boolean): Promise<void>; buzzer(pattern: 'continuous' | 'beep', on: boolean): Promise<void> };
@@ -26,10 +26,10 @@ export function boxTargets(p: BoxParts): LinkageTargets {
     t.lock = async (channel, fromMs, toMs, ttlMs, reason) =>
       store.lock({ channel, start: fromMs * 1000, end: toMs * 1000, reason: `rule ${reason}`, ...(ttlMs !== null ? { expiresMs: p.clock.now() + ttlMs } : {}) }).id;
     t.unlock = async (id) => void store.unlock(id);
-    t.record = async (channel) => {
-      if (p.continuous?.(channel)) return 'already recording continuously';
-      throw new Error(`channel ${channel} is not recording and event recording is not built yet`);
-    };
+  }
+  if (p.recorder) {
+    const recorder = p.recorder;
+    t.record = async (channel, fromMs, untilMs, key) => recorder.record(channel, key, fromMs, untilMs);
   }
   if (p.ptz) {
     const ptz = p.ptz;

@@ -21,8 +21,11 @@ export interface LinkageTargets {
   channels(): string[];
   domes?(): string[];
   outputs?(): string[];
-  /** Record `channel` from `fromMs`; `untilMs` null means "until told", a number closes the event. */
-  record?(channel: string, fromMs: number, untilMs: number | null): Promise<string>;
+  /**
+   * Record `channel` from `fromMs`; `untilMs` null means "until told", a number
+   * closes the event. `key` names the rule occurrence, so overlapping ones each hold.
+   */
+  record?(channel: string, fromMs: number, untilMs: number | null, key: string): Promise<string>;
   /** Lock a range; `ttlMs` null keeps it until unlocked by hand. Returns the lock id. */
   lock?(channel: string, fromMs: number, toMs: number, ttlMs: number | null, reason: string): Promise<string>;
   unlock?(lockId: string): Promise<void>;
@@ -275,7 +278,7 @@ export class LinkageService implements Service {
     const start = occ.startMs;
     switch (a.type) {
       case 'record':
-        return this.need(t.record, 'recording control').call(t, target, start - a.preSec * 1000, null);
+        return this.need(t.record, 'recording control').call(t, target, start - a.preSec * 1000, null, occurrenceKey(occ));
       case 'lock': {
         // Locked from the start, so evidence is safe even if the trigger never ends; widened at the end.
         const id = await this.need(t.lock, 'recording locks').call(t, target, start - a.preSec * 1000, start + a.postSec * 1000, a.expiresHours && a.expiresHours * 3_600_000, occ.rule.id);
@@ -320,7 +323,7 @@ export class LinkageService implements Service {
     const end = this.o.clock.now();
     switch (a.type) {
       case 'record':
-        return this.need(t.record, 'recording control').call(t, target, occ.startMs - a.preSec * 1000, end + a.postSec * 1000);
+        return this.need(t.record, 'recording control').call(t, target, occ.startMs - a.preSec * 1000, end + a.postSec * 1000, occurrenceKey(occ));
       case 'lock': {
         const id = await this.need(t.lock, 'recording locks').call(t, target, occ.startMs - a.preSec * 1000, end + a.postSec * 1000, a.expiresHours && a.expiresHours * 3_600_000, occ.rule.id);
         for (const old of occ.locks.filter((l) => l.channel === target)) await t.unlock?.(old.id);
@@ -343,6 +346,11 @@ export class LinkageService implements Service {
         return null;
     }
   }
+}
+
+/** Names one occurrence of a rule (the same at its start and its end). */
+function occurrenceKey(occ: Occurrence): string {
+  return `rule ${occ.rule.id} ${occ.subject}`;
 }
 
 /** The URL without user:password, for logs and events. */

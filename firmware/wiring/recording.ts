@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import { DvrService } from '../channels/dvr-service.js';
 import { LiveFanout } from '../channels/live-fanout.js';
 import { NvrService } from '../channels/nvr-service.js';
+import { RecordGate, type RecordMode } from '../channels/record-gate.js';
+import type { Config } from '../config/schema.js';
 import { dvrChannelConfig } from '../config/dvr-channels.js';
 import { recordingCommands } from '../recordings/commands.js';
 import { Bays } from '../storage/bays.js';
@@ -12,6 +14,8 @@ import type { Wiring } from './context.js';
 
 export interface Recording {
   store: RingStore;
+  /** What the channels write through: continuous, event-only or no recording per channel. */
+  gate: RecordGate;
   bays: Bays;
   nvr: NvrService;
   /** Present when analog channels are configured. */
@@ -57,13 +61,61 @@ export function wireRecording(w: Wiring): Recording | undefined {
   const channelIds = () => [...config().channels.map((c) => c.id), ...config().dvrChannels.map((c) => c.id)];
   w.addCommands(recordingCommands({ store, channels: channelIds }));
 
-  const nvr = new NvrService({ bus: w.bus, clock: w.clock, log: w.log.child('channels'), channels: () => config().channels, store });
+  const gate = new RecordGate({
+    store,
+    clock: w.clock,
+    log,
+    mode: (ch) => recordMode(config(), ch),
+    preRecordMs: preRecordMs(() => config().linkage.rules),
+  });
+  const nvr = new NvrService({ bus: w.bus, clock: w.clock, log: w.log.child('channels'), channels: () => config().channels, store: gate });
   w.supervisor.add(nvr);
-  if (config().dvrChannels.length === 0) return { store, bays, nvr };
+  wireManualRecording(w, gate, channelIds);
+  if (config().dvrChannels.length === 0) return { store, gate, bays, nvr };
   const encoder = w.board.encoder;
   const analog = () => config().dvrChannels.map((c) => dvrChannelConfig(c, { backend: encoder.backend, device: encoder.device }));
   const dvrLive = new LiveFanout(() => analog().filter((c) => c.enabled).map((c) => ({ id: c.id, sub: c.sub !== null })), w.log.child('dvr'));
-  const dvr = new DvrService({ bus: w.bus, clock: w.clock, log: w.log.child('dvr'), channels: analog, store, live: dvrLive });
+  const dvr = new DvrService({ bus: w.bus, clock: w.clock, log: w.log.child('dvr'), channels: analog, store: gate, live: dvrLive });
   w.supervisor.add(dvr);
-  return { store, bays, nvr, dvr, dvrLive };
+  return { store, gate, bays, nvr, dvr, dvrLive };
+}
+
+/** A channel's recording mode; a channel the config does not have records nothing. */
+export function recordMode(c: Config, channel: string): RecordMode {
+  return (c.channels.find((x) => x.id === channel) ?? c.dvrChannels.find((x) => x.id === channel))?.recording.mode ?? 'off';
+}
+
+/** The longest pre-record any enabled rule asks of a channel (rules naming "*" count for every channel), worked out once per rule list. */
+export function preRecordMs(rules: () => Config['linkage']['rules']): (channel: string) => number {
+  let seen: Config['linkage']['rules'] | undefined;
+  let byChannel = new Map<string, number>();
+  return (channel) => {
+    const list = rules();
+    if (list !== seen) {
+      seen = list;
+      byChannel = new Map();
+      for (const r of list) {
+        if (!r.enabled) continue;
+        for (const a of r.actions) if (a.type === 'record') for (const c of a.channels) byChannel.set(c, Math.max(byChannel.get(c) ?? 0, a.preSec * 1000));
+      }
+    }
+    return Math.max(byChannel.get(channel) ?? 0, byChannel.get('*') ?? 0);
+  };
+}
+
+/**
+ * The "manual recording" switch of each channel in Home Assistant: on records
+ * an events-mode channel until switched off (a continuous channel already
+ * records, and says so).
+ */
+function wireManualRecording(w: Wiring, gate: RecordGate, channels: () => string[]): void {
+  const mqtt = w.mqtt;
+  if (!mqtt) return;
+  for (const channel of channels()) mqtt.registerEntity({ kind: 'recording', channel });
+  mqtt.handleCommand('recording', ({ channel, on }) => {
+    if (!channels().includes(channel)) throw new Error(`unknown channel "${channel}"`);
+    const now = w.clock.now();
+    const detail = gate.record(channel, 'manual', now, on ? null : now);
+    return { channel, on, detail };
+  });
 }

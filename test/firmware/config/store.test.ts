@@ -109,17 +109,26 @@ t.test('a version 4 config gains the storage mode and an empty channel list', as
   await t.rejects(store.set('channels', [{ id: 'Bad Id', name: 'x', main: { url: 'http://x' } }]), /channels\[0\]\.id: .*does not match.*channels\[0\]\.main\.url: .*does not match/s);
 });
 
-t.test('a version 5 config gains the sections of version 6, keeping its channels', async (t) => {
+t.test('a version 5 config gains the sections of versions 6 and 7, keeping its channels', async (t) => {
   const { dir, store } = fresh();
   const channels = [{ id: 'door', name: 'Door', enabled: true, kind: 'ip', main: { url: 'rtsp://10.0.0.5/stream1', transport: 'tcp' }, username: null, password: null }];
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ version: 5, channels }));
   t.equal((await store.load()).migratedFrom, 5);
-  t.same(store.get().channels, channels.map((c) => ({ ...c, sub: null, onvif: null })), 'no sub stream, no ONVIF: as before');
+  t.same(store.get().channels, channels.map((c) => ({ ...c, sub: null, onvif: null, recording: { mode: 'continuous' } })), 'no sub stream, no ONVIF, recorded all the time: as before');
   t.same(store.get().ptz, { domes: [], tours: [] });
   t.same(store.get().linkage, { rules: [] });
   t.same(store.get().dvrChannels, []);
   t.same(store.get().alarms.inputs, []);
   t.match(store.get().network, { rtspPort: 554, rtspUdpPort: null });
+});
+
+t.test('a version 6 config keeps recording its channels all the time', async (t) => {
+  const { dir, store } = fresh();
+  const dvrChannels = [{ id: 'porch', name: 'Porch', device: '/dev/video0' }];
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ version: 6, channels: [{ id: 'door', name: 'Door', main: { url: 'rtsp://10.0.0.5/stream1' } }], dvrChannels }));
+  t.equal((await store.load()).migratedFrom, 6);
+  t.same([store.get().channels[0]!.recording, store.get().dvrChannels[0]!.recording], [{ mode: 'continuous' }, { mode: 'continuous' }]);
+  await t.rejects(store.set('channels.0.recording.mode', 'sometimes'), /recording\.mode: expected one of continuous, events, off/);
 });
 
 t.test('a config from newer firmware is not guessed at', async (t) => {

@@ -6,21 +6,28 @@ import { Broker, retained, Watcher } from './broker.js';
 import { CONFIG_VERSION } from '../../../firmware/config/schema.js';
 import { dvr, freePort, startFirmware, waitFor } from '../../helpers/firmware.js';
 import { OnvifCameraSim } from '../../fixtures/onvif-camera/simulator.js';
+import { startCamera } from '../media/rtsp/camera.js';
 
-t.test('with mqtt.enabled the firmware runs the mqtt service: online, service states published, offline on SIGTERM', async (t) => {
-  const broker = await Broker.start();
-  t.teardown(() => broker.stop());
+/** A sim-board var dir whose config has MQTT on `brokerUrl` and free ports, plus `extra` sections; the CLI arguments that use it. */
+async function boxConfig(brokerUrl: string, extra: Record<string, unknown> = {}): Promise<string[]> {
   const varDir = mkdtempSync(join(tmpdir(), 'dvr-var-'));
-  const common = ['--board', 'sim', '--var', varDir];
-  // Written as a file rather than by five `dvr config set` runs: each is a Node start.
+  // Written as a file rather than by `dvr config set` runs: each is a Node start.
   mkdirSync(join(varDir, 'data', 'config'), { recursive: true });
   const config = {
     version: CONFIG_VERSION,
     system: { name: 'Yard Gate' },
     network: { httpPort: await freePort(), httpsPort: await freePort(), rtspPort: await freePort(), bindAddress: '127.0.0.1' },
-    mqtt: { enabled: true, url: broker.url },
+    mqtt: { enabled: true, url: brokerUrl },
+    ...extra,
   };
   writeFileSync(join(varDir, 'data', 'config', 'config.json'), JSON.stringify(config));
+  return ['--board', 'sim', '--var', varDir];
+}
+
+t.test('with mqtt.enabled the firmware runs the mqtt service: online, service states published, offline on SIGTERM', async (t) => {
+  const broker = await Broker.start();
+  t.teardown(() => broker.stop());
+  const common = await boxConfig(broker.url);
   const w = await Watcher.connect(broker.url, ['dvr/yard_gate/#']);
   t.teardown(() => w.close());
   const fw = startFirmware(common);
@@ -42,14 +49,7 @@ t.test('an IP channel with ONVIF: the camera\'s motion reaches MQTT, and its PTZ
   await sim.start();
   t.teardown(() => sim.stop());
   sim.ptz.presets.set('3', { token: '3', name: 'Gate', position: { x: 0.5, y: -0.2, zoom: 0 } });
-  const varDir = mkdtempSync(join(tmpdir(), 'dvr-var-'));
-  const common = ['--board', 'sim', '--var', varDir];
-  mkdirSync(join(varDir, 'data', 'config'), { recursive: true });
-  const config = {
-    version: CONFIG_VERSION,
-    system: { name: 'Yard Gate' },
-    network: { httpPort: await freePort(), httpsPort: await freePort(), rtspPort: await freePort(), bindAddress: '127.0.0.1' },
-    mqtt: { enabled: true, url: broker.url },
+  const common = await boxConfig(broker.url, {
     channels: [
       {
         id: 'dome',
@@ -62,8 +62,7 @@ t.test('an IP channel with ONVIF: the camera\'s motion reaches MQTT, and its PTZ
       },
     ],
     ptz: { domes: [] },
-  };
-  writeFileSync(join(varDir, 'data', 'config', 'config.json'), JSON.stringify(config));
+  });
   const w = await Watcher.connect(broker.url, ['dvr/yard_gate/#']);
   t.teardown(() => w.close());
   const ha = await Watcher.connect(broker.url, ['homeassistant/#']);
@@ -85,6 +84,59 @@ t.test('an IP channel with ONVIF: the camera\'s motion reaches MQTT, and its PTZ
   t.match(reply, { ok: true }, `the command's reply: ${JSON.stringify(reply)}`);
   await waitFor('the dome at the preset', async () => Math.abs(sim.ptz.position().x - 0.5) < 0.01, 30_000);
   t.pass('the dome moved to preset 3');
+  fw.child.kill('SIGTERM');
+  t.equal((await fw.exited).code, 0);
+});
+
+t.test('an IP channel recorded on events: nothing until the camera sees motion, then around it; and while switched on from Home Assistant', async (t) => {
+  const broker = await Broker.start();
+  t.teardown(() => broker.stop());
+  const camera = await startCamera();
+  t.teardown(() => camera.stop());
+  const sim = new OnvifCameraSim({ streams: { main: { uri: camera.url, width: 320, height: 240 }, sub: { uri: camera.url, width: 320, height: 240 } }, discoveryPort: null });
+  await sim.start();
+  t.teardown(() => sim.stop());
+  const common = await boxConfig(broker.url, {
+    channels: [
+      { id: 'drive', name: 'Drive', main: { url: camera.url }, username: 'admin', password: 'admin12345', onvif: { host: '127.0.0.1', port: sim.port }, recording: { mode: 'events' } },
+    ],
+    linkage: { rules: [{ id: 'drive-motion', name: 'Drive motion', trigger: { type: 'motion', channel: 'drive' }, actions: [{ type: 'record', channels: ['drive'], preSec: 2, postSec: 1 }] }] },
+  });
+  const w = await Watcher.connect(broker.url, ['dvr/yard_gate/#']);
+  t.teardown(() => w.close());
+  const fw = startFirmware(common);
+  t.teardown(() => void fw.child.kill('SIGKILL'));
+  type Status = { channels: { channel: string; state: string }[]; writers: Record<string, { frames: number }> };
+  const status = async () => JSON.parse((await dvr(['status', '--json', ...common])).stdout) as Status;
+  const written = async () => Object.entries((await status()).writers).find(([k]) => k.includes('drive') && k.includes('main'))?.[1].frames ?? 0;
+  await waitFor('the camera streaming', async () => (await status()).channels.find((c) => c.channel === 'drive')?.state === 'streaming', 60_000);
+  await waitFor('the ONVIF subscription', async () => sim.events.subs.size > 0, 30_000);
+  await new Promise((r) => setTimeout(r, 3000));
+  t.equal(await written(), 0, 'streaming for 3 s without an event: nothing written');
+
+  sim.motion(true);
+  await waitFor('frames written after the motion', async () => (await written()) > 0, 30_000);
+  await new Promise((r) => setTimeout(r, 1000));
+  sim.motion(false);
+  await waitFor('motion over on MQTT', async () => w.on('dvr/yard_gate/channel/drive/motion/state').at(-1)?.text.includes('OFF'), 30_000);
+  // Post-record is 1 s, the writer flushes each second: then the count must stand still.
+  await new Promise((r) => setTimeout(r, 3500));
+  const afterEvent = await written();
+  await new Promise((r) => setTimeout(r, 2000));
+  t.equal(await written(), afterEvent, `recording stopped after the post-record (${afterEvent} frames for the event)`);
+  t.ok(afterEvent >= 25, 'the event holds its pre-record, the motion and its post-record (at least a second of frames)');
+
+  w.client.publish('dvr/yard_gate/channel/drive/recording/set', 'ON');
+  const reply = await w.waitJson<{ ok?: boolean; result?: { detail?: string } }>('dvr/yard_gate/response', () => true, 30_000);
+  t.match(reply, { ok: true }, `manual recording switched on: ${JSON.stringify(reply)}`);
+  await waitFor('the switch shows ON', async () => w.on('dvr/yard_gate/channel/drive/recording/state').at(-1)?.text.includes('ON'), 30_000);
+  await waitFor('frames written while switched on', async () => (await written()) > afterEvent + 25, 30_000);
+  w.client.publish('dvr/yard_gate/channel/drive/recording/set', 'OFF');
+  await waitFor('the switch shows OFF', async () => w.on('dvr/yard_gate/channel/drive/recording/state').at(-1)?.text.includes('OFF'), 30_000);
+  await new Promise((r) => setTimeout(r, 2000));
+  const afterManual = await written();
+  await new Promise((r) => setTimeout(r, 2000));
+  t.equal(await written(), afterManual, 'switched off: recording stops');
   fw.child.kill('SIGTERM');
   t.equal((await fw.exited).code, 0);
 });
