@@ -16,6 +16,7 @@ import { MqttService } from './mqtt/service.js';
 import { WebService } from './web/web-service.js';
 import type { RingStore } from './storage/ring-store.js';
 import type { RecordGate } from './channels/record-gate.js';
+import type { SnapshotStore } from './snapshots/store.js';
 import type { NvrService } from './channels/nvr-service.js';
 import type { DvrService } from './channels/dvr-service.js';
 import type { AlarmService } from './alarms/service.js';
@@ -26,6 +27,7 @@ import type { Wiring } from './wiring/context.js';
 import { rs485GapMs, wireAlarms } from './wiring/alarms.js';
 import { restreamCredentials, wireRestream } from './wiring/live.js';
 import { wireOnvif, wirePtz } from './wiring/ptz.js';
+import { wireSnapshots } from './wiring/snapshots.js';
 import { wireRecording } from './wiring/recording.js';
 
 export interface FirmwareOptions {
@@ -64,6 +66,7 @@ export class Firmware {
   mqtt?: MqttService;
   store?: RingStore;
   gate?: RecordGate;
+  snapshots?: SnapshotStore;
   nvr?: NvrService;
   dvr?: DvrService;
   alarms?: AlarmService;
@@ -146,7 +149,9 @@ export class Firmware {
       wireRestream(w, [recording.nvr, ...(recording.dvrLive ? [recording.dvrLive] : [])], credentials, web);
     }
     this.alarms = wireAlarms(w);
-    this.ptz = wirePtz(w, wireOnvif(w));
+    const onvif = wireOnvif(w);
+    this.ptz = wirePtz(w, onvif.ptz);
+    this.snapshots = wireSnapshots(w, { ...(this.dvr ? { dvr: this.dvr } : {}), onvif: onvif.cameras });
     this.addLinkage();
     const systemd = new SystemdService(env, this.log.child('systemd'), () => this.summary());
     this.supervisor.add(systemd);
@@ -176,6 +181,7 @@ export class Firmware {
       channels: () => [...config().channels.map((c) => c.id), ...config().dvrChannels.map((c) => c.id)],
       ...(this.store ? { store: this.store } : {}),
       ...(this.gate ? { recorder: this.gate } : {}),
+      ...(this.snapshots ? { snapshots: this.snapshots } : {}),
       ...(this.ptz ? { ptz: this.ptz } : {}),
       ...(this.alarms ? { alarms: this.alarms } : {}),
       mqttEnabled: this.mqtt !== undefined,

@@ -158,6 +158,14 @@ export class DvrService implements Service {
     );
   }
 
+  /** A JPEG of the channel's next captured picture, full size. */
+  async snapshot(channel: string): Promise<Uint8Array> {
+    const c = this.channels.get(channel);
+    if (!c) throw new Error(`analog channel ${channel} is not running`);
+    if (!c.source || c.runner.state !== 'streaming') throw new Error(`analog channel ${channel} is ${c.runner.state}: no picture to take`);
+    return c.source.snapshot();
+  }
+
   status(): { channel: string; state: CameraState; lastError: string | null; gaps: number; videoLoss: boolean; motion: boolean; tamper: boolean; dropped: number; frames: number }[] {
     return [...this.channels.entries()].map(([channel, c]) => ({
       channel,

@@ -10,7 +10,7 @@
 //         (1, and it is 1/4 of the size); the encoder reads that in place.
 // The capture buffer goes back to the driver once the main encode settled.
 import { EventEmitter } from 'node:events';
-import { downscale2x, downscaledFormat, type Encoder, type EncoderConfig, type RawPicture } from '../../drivers/encoder/index.js';
+import { JpegEncoder, downscale2x, downscaledFormat, type Encoder, type EncoderConfig, type RawPicture } from '../../drivers/encoder/index.js';
 import type { Frame as CaptureFrame } from '../../drivers/v4l2/index.js';
 import type { Clock } from '../core/clock.js';
 import type { LumaPlane } from '../analytics/luma.js';
@@ -69,6 +69,9 @@ export class DvrCameraSource extends EventEmitter<FrameSourceEvents> implements 
   #wallBase = 0;
   #lastPts = -1;
   #statusTimer: ReturnType<Clock['setTimeout']> | undefined;
+  /** Callers of snapshot() waiting for the next picture. */
+  #snapshotWaiters: { resolve: (jpeg: Uint8Array) => void; reject: (err: Error) => void }[] = [];
+  #jpeg: JpegEncoder | undefined;
   readonly stats: DvrSourceStats = { frames: 0, dropped: 0, starved: 0, coded: { main: 0, sub: 0 }, copiesPerFrame: { main: 0, sub: 0 } };
 
   constructor(private readonly o: DvrSourceOptions) {
@@ -151,6 +154,7 @@ export class DvrCameraSource extends EventEmitter<FrameSourceEvents> implements 
     this.#lastPts = pts;
     const time = this.#wallBase + pts;
     const raw = this.#picture(data, g);
+    if (this.#snapshotWaiters.length) this.#snapshot(raw, g);
     let luma: LumaPlane;
     let subRaw: Uint8Array | undefined;
     if (this.#sub) {
@@ -175,6 +179,43 @@ export class DvrCameraSource extends EventEmitter<FrameSourceEvents> implements 
     if (this.#sub && subRaw) {
       const buf = subRaw;
       void this.#track(this.#sub.encode(buf, pts).then((units) => this.#emitUnits('sub', this.#sub!, units))).finally(() => this.#subPool.push(buf));
+    }
+  }
+
+  /**
+   * The next captured picture as a full-size JPEG. Compressed on the event
+   * loop from the capture buffer before the encoder gets it (a few ms for
+   * D1, and only when asked), so it needs no copy of the picture.
+   */
+  snapshot(timeoutMs = 3000): Promise<Uint8Array> {
+    if (this.#stopped || this.#closed || !this.#handle) return Promise.reject(new SourceError('the capture is not running', 'protocol'));
+    return new Promise((resolve, reject) => {
+      const timer = this.o.clock.setTimeout(() => {
+        this.#snapshotWaiters = this.#snapshotWaiters.filter((w) => w !== waiter);
+        reject(new SourceError(`no picture from ${this.o.capture.device} within ${timeoutMs} ms`, 'stalled'));
+      }, timeoutMs);
+      const waiter = {
+        resolve: (jpeg: Uint8Array) => {
+          this.o.clock.clearTimeout(timer);
+          resolve(jpeg);
+        },
+        reject: (err: Error) => {
+          this.o.clock.clearTimeout(timer);
+          reject(err);
+        },
+      };
+      this.#snapshotWaiters.push(waiter);
+    });
+  }
+
+  #snapshot(raw: RawPicture, g: CaptureGeometry): void {
+    const waiters = this.#snapshotWaiters;
+    this.#snapshotWaiters = [];
+    try {
+      const jpeg = (this.#jpeg ??= new JpegEncoder()).compress(raw, g.format, g.width, g.height);
+      for (const w of waiters) w.resolve(jpeg);
+    } catch (err) {
+      for (const w of waiters) w.reject(err as Error);
     }
   }
 
@@ -221,6 +262,11 @@ export class DvrCameraSource extends EventEmitter<FrameSourceEvents> implements 
     const encoders = [this.#main, this.#sub];
     this.#main = this.#sub = undefined;
     await Promise.allSettled(encoders.map((e) => e?.close()));
+    this.#jpeg?.close();
+    this.#jpeg = undefined;
+    const waiters = this.#snapshotWaiters;
+    this.#snapshotWaiters = [];
+    for (const w of waiters) w.reject(new SourceError('the capture stopped', 'protocol'));
   }
 
   async stop(): Promise<void> {

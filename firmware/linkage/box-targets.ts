@@ -1,6 +1,7 @@
 // How the linkage rules reach the rest of this box: the recording store's
 // locks, the PTZ domes, the relays and buzzer, and MQTT. Capabilities the box lacks stay undefined,
 // and the engine reports "this box has no ..." when a rule asks for them.
+import { basename } from 'node:path';
 import type { EventBus } from '../core/bus.js';
 import type { Clock } from '../core/clock.js';
 import type { LinkageTargets } from './engine.js';
@@ -13,6 +14,8 @@ export interface BoxParts {
   store?: { lock(req: { channel: string; start: number; end: number; reason: string; expiresMs?: number }): { id: string }; unlock(id: string): boolean };
   /** Starts and ends event recording (the channels' record gate). */
   recorder?: { record(channel: string, key: string, fromMs: number, untilMs: number | null): string };
+  /** Takes and keeps a channel's picture. */
+  snapshots?: { take(channel: string): Promise<{ file: string; bytes: number }> };
   ptz?: { domeIds(): string[]; dome(id: string): { gotoPreset(n: number): Promise<void> }; startTour(dome: string, tour: string): void };
   /** Relays and the buzzer (the alarm service). */
   alarms?: { outputs(): string[]; relay(name: string, on: boolean): Promise<void>; buzzer(pattern: 'continuous' | 'beep', on: boolean): Promise<void> };
@@ -30,6 +33,13 @@ export function boxTargets(p: BoxParts): LinkageTargets {
   if (p.recorder) {
     const recorder = p.recorder;
     t.record = async (channel, fromMs, untilMs, key) => recorder.record(channel, key, fromMs, untilMs);
+  }
+  if (p.snapshots) {
+    const snapshots = p.snapshots;
+    t.snapshot = async (channel) => {
+      const s = await snapshots.take(channel);
+      return `saved ${basename(s.file)} (${Math.ceil(s.bytes / 1024)} KiB)`;
+    };
   }
   if (p.ptz) {
     const ptz = p.ptz;

@@ -10,16 +10,18 @@ import type { Wiring } from './context.js';
  * per camera with `onvif.ptz`. The camera is reached lazily, so a camera
  * that is down at start costs nothing until it is used.
  */
-export function wireOnvif(w: Wiring): Map<string, OnvifPtz> {
+export function wireOnvif(w: Wiring): { ptz: Map<string, OnvifPtz>; cameras: Map<string, OnvifCamera> } {
   const ptz = new Map<string, OnvifPtz>();
+  const cameras = new Map<string, OnvifCamera>();
   for (const ch of w.config.get().channels) {
     if (!ch.enabled || ch.onvif === null) continue;
     const log = w.log.child(`onvif-${ch.id}`);
     const camera = new OnvifCamera({ host: ch.onvif.host, port: ch.onvif.port, path: ch.onvif.path, username: ch.username ?? '', password: ch.password ?? '', log });
+    cameras.set(ch.id, camera);
     if (ch.onvif.events) w.supervisor.add(new OnvifEvents({ channel: ch.id, camera, bus: w.bus, clock: w.clock, log, name: `onvif-${ch.id}` }));
     if (ch.onvif.ptz) ptz.set(ch.id, new OnvifPtz({ camera }));
   }
-  return ptz;
+  return { ptz, cameras };
 }
 
 /** RS-485 domes from the config (one service per line) and the ONVIF PTZ cameras, under one directory; presets as Home Assistant buttons. */

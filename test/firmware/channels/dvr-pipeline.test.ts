@@ -6,7 +6,7 @@
 // block and video loss from the input status ride along.
 import t from 'tap';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -69,6 +69,14 @@ t.test('capture -> x264 main + sub -> RingStore -> MP4, judged by ffprobe', asyn
   await dvr.start();
   await until('60 frames', () => (dvr.status()[0]?.frames ?? 0) >= 60);
   t.equal(dvr.status()[0]?.state, 'streaming');
+
+  // A snapshot is the next captured picture as a full-size JPEG.
+  const jpeg = await dvr.snapshot('dvr1');
+  const still = join(dir, 'snapshot.jpg');
+  writeFileSync(still, jpeg);
+  const sp = await probe(still);
+  t.same([sp.codec_name, sp.width, sp.height], ['mjpeg', 704, 576], `the snapshot is a ${sp.width}x${sp.height} JPEG`);
+  await t.rejects(dvr.snapshot('dvr9'), /not running/, 'a channel that is not there has no snapshot');
 
   // Video loss from the input status, and its end.
   card.status = V4L2_IN_ST_NO_SIGNAL;

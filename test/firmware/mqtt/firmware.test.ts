@@ -1,11 +1,11 @@
 import t from 'tap';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Broker, retained, Watcher } from './broker.js';
 import { CONFIG_VERSION } from '../../../firmware/config/schema.js';
 import { dvr, freePort, startFirmware, waitFor } from '../../helpers/firmware.js';
-import { OnvifCameraSim } from '../../fixtures/onvif-camera/simulator.js';
+import { OnvifCameraSim, testJpeg } from '../../fixtures/onvif-camera/simulator.js';
 import { startCamera } from '../media/rtsp/camera.js';
 
 /** A sim-board var dir whose config has MQTT on `brokerUrl` and free ports, plus `extra` sections; the CLI arguments that use it. */
@@ -100,8 +100,10 @@ t.test('an IP channel recorded on events: nothing until the camera sees motion, 
     channels: [
       { id: 'drive', name: 'Drive', main: { url: camera.url }, username: 'admin', password: 'admin12345', onvif: { host: '127.0.0.1', port: sim.port }, recording: { mode: 'events' } },
     ],
-    linkage: { rules: [{ id: 'drive-motion', name: 'Drive motion', trigger: { type: 'motion', channel: 'drive' }, actions: [{ type: 'record', channels: ['drive'], preSec: 2, postSec: 1 }] }] },
+    linkage: { rules: [{ id: 'drive-motion', name: 'Drive motion', trigger: { type: 'motion', channel: 'drive' }, actions: [{ type: 'record', channels: ['drive'], preSec: 2, postSec: 1 }, { type: 'snapshot', channels: ['drive'] }] }] },
   });
+  const snapshots = join(common[3]!, 'data', 'snapshots', 'drive');
+  const pictures = () => (existsSync(snapshots) ? readdirSync(snapshots).filter((n) => n.endsWith('.jpg')) : []);
   const w = await Watcher.connect(broker.url, ['dvr/yard_gate/#']);
   t.teardown(() => w.close());
   const fw = startFirmware(common);
@@ -113,9 +115,14 @@ t.test('an IP channel recorded on events: nothing until the camera sees motion, 
   await waitFor('the ONVIF subscription', async () => sim.events.subs.size > 0, 30_000);
   await new Promise((r) => setTimeout(r, 3000));
   t.equal(await written(), 0, 'streaming for 3 s without an event: nothing written');
+  t.same(pictures(), [], 'no snapshot before the event');
 
   sim.motion(true);
   await waitFor('frames written after the motion', async () => (await written()) > 0, 30_000);
+  await waitFor('the snapshot of the event saved', async () => pictures().length > 0, 30_000);
+  t.equal(pictures().length, 1, 'one snapshot for one motion event');
+  t.ok(readFileSync(join(snapshots, pictures()[0]!)).equals(await testJpeg()), "the saved picture is the camera's own JPEG, fetched with its Digest login");
+  t.equal(sim.snapshotsServed, 1, 'the camera served the picture once');
   await new Promise((r) => setTimeout(r, 1000));
   sim.motion(false);
   await waitFor('motion over on MQTT', async () => w.on('dvr/yard_gate/channel/drive/motion/state').at(-1)?.text.includes('OFF'), 30_000);

@@ -90,7 +90,7 @@ exec 3<&-
 section node
 node -e "const k=require('koffi'); const getpid=k.load('libc.so.6').func('int getpid()'); console.log('koffi', k.version, 'getpid', getpid())" 2>&1
 section http
-timeout 60 node -e "const s=require('http').createServer((q,r)=>{r.end('${HTTP_BODY}'); s.close()}); s.listen(8080, ()=>console.log('listening'))" 2>&1
+timeout 90 node -e "let t; const s=require('http').createServer((q,r)=>{r.end('${HTTP_BODY}'); t ??= setTimeout(()=>s.close(), 10000)}); s.listen(8080, ()=>console.log('listening'))" 2>&1
 echo "http exit $?"
 `;
 
@@ -141,11 +141,16 @@ function rs485Peer(path: string, done: () => boolean): Promise<string> {
   });
 }
 
-/** Fetches the guest's web port through the forward until it answers or the guest is gone. */
+/**
+ * Fetches the guest's web port through the forward until it answers or the guest is gone.
+ * The guest keeps serving for 10 s after its first request: on a loaded host the emulated
+ * guest can answer after a fetch has given up, and a server that closed on that first
+ * request left every retry with nothing to reach.
+ */
 async function httpPeer(port: number, done: () => boolean): Promise<string> {
   while (!done()) {
     try {
-      const r = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(3000) });
+      const r = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(15000) });
       return await r.text();
     } catch {
       await sleep(500);
