@@ -3,7 +3,7 @@
 #   make test   every test (installs what is missing first); CI runs exactly this
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
-.PHONY: run test build typecheck bench deps deps-test clean vboard
+.PHONY: run test build page typecheck bench deps deps-test clean vboard
 
 deps:
 	@scripts/install-deps.sh run
@@ -14,9 +14,17 @@ deps-test:
 build: deps
 	npx tsc -p tsconfig.json
 	@chmod +x dist/firmware/cli/dvr.js
+	@$(MAKE) --no-print-directory page
+
+# The web page: its TypeScript built for the browser (DOM, no Node), beside
+# the firmware's web module in dist/, with its HTML and CSS.
+page:
+	npx tsc -p tsconfig.page.json
+	@cp firmware/web/page/index.html firmware/web/page/app.css dist/firmware/web/page/
 
 typecheck: deps-test
 	npx tsc -p tsconfig.test.json --noEmit
+	npx tsc -p tsconfig.page.json --noEmit
 
 run: build
 	node dist/scripts/sim/run.js
@@ -25,6 +33,7 @@ run: build
 # with coverage thresholds from package.json, and the last line is the summary.
 test: deps-test typecheck
 	npx tsc -p tsconfig.json
+	@$(MAKE) --no-print-directory page
 	@scripts/run-tests.sh
 
 # The firmware on the virtual board (scripts/vboard/): a QEMU guest with Linux's

@@ -28,6 +28,7 @@ import { rs485GapMs, wireAlarms } from './wiring/alarms.js';
 import { restreamCredentials, wireRestream } from './wiring/live.js';
 import { wireOnvif, wirePtz } from './wiring/ptz.js';
 import { wireSnapshots } from './wiring/snapshots.js';
+import { combineLiveChannels, type LiveChannels } from './restream/restream-service.js';
 import { wireRecording } from './wiring/recording.js';
 
 export interface FirmwareOptions {
@@ -67,6 +68,8 @@ export class Firmware {
   store?: RingStore;
   gate?: RecordGate;
   snapshots?: SnapshotStore;
+  /** Every channel's live frames: the RTSP restream and the page's live view. */
+  live?: LiveChannels;
   nvr?: NvrService;
   dvr?: DvrService;
   alarms?: AlarmService;
@@ -122,6 +125,7 @@ export class Firmware {
       },
       status: () => this.supervisor.status(),
       passwords: hooks,
+      live: () => this.live,
     });
     this.supervisor.add(web);
     if (this.board.watchdog) this.supervisor.add(new WatchdogService(this.board.watchdog, this.log.child('watchdog')));
@@ -146,7 +150,8 @@ export class Firmware {
       this.gate = recording.gate;
       this.nvr = recording.nvr;
       this.dvr = recording.dvr;
-      wireRestream(w, [recording.nvr, ...(recording.dvrLive ? [recording.dvrLive] : [])], credentials, web);
+      this.live = combineLiveChannels(recording.nvr, ...(recording.dvrLive ? [recording.dvrLive] : []));
+      wireRestream(w, this.live, credentials, web);
     }
     this.alarms = wireAlarms(w);
     const onvif = wireOnvif(w);

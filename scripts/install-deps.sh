@@ -25,6 +25,8 @@ run_pkgs=(
   gir1.2-gst-rtsp-server-1.0 python3-gst-1.0 python3-gi
   libx264-dev libturbojpeg0-dev
 )
+# Chromium: the web page's tests drive Debian's build through playwright-core
+# (playwright cannot download its own browser here).
 # The virtual board (scripts/vboard/): QEMU, the initramfs tools, what builds
 # the out-of-tree kernel modules (objtool needs libelf1) and the front-panel
 # helper, and the V4L2 and GPIO tools its tests run inside the guest.
@@ -32,6 +34,7 @@ test_pkgs=(
   e2fsprogs util-linux
   qemu-system-x86 busybox-static kmod cpio zstd xz-utils build-essential libelf1
   v4l-utils gpiod smartmontools
+  chromium
 )
 
 case "$list" in

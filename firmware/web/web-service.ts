@@ -1,17 +1,22 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import type { Service, ServiceStatus } from '../core/service.js';
 import type { ConfigStore } from '../config/store.js';
 import { addAuthRoutes } from './api/auth-routes.js';
+import { addChannelRoutes } from './api/channel-routes.js';
 import { addConfigRoutes } from './api/config-routes.js';
 import { AuditLog } from './audit.js';
 import { LoginGuard } from './auth/login-guard.js';
 import { SessionStore } from './auth/sessions.js';
 import { UserStore, type PasswordHooks } from './auth/users.js';
 import { WebAuth } from './auth/web-auth.js';
+import { rightsOn } from './auth/roles.js';
+import { LiveView, type LiveSources } from './live/live-view.js';
+import { addPageRoutes, loadPageAssets } from './page-assets.js';
 import { Router, SECURITY_HEADERS, send, type Reply } from './http/router.js';
 import { ensureCertificate } from './tls.js';
 
@@ -32,6 +37,10 @@ export interface WebServiceDeps {
   status: () => ServiceStatus[];
   /** Told of every password set or verified (the RTSP restream keeps its Digest secrets from it). */
   passwords?: PasswordHooks;
+  /** The channels' live frames, for the page's live view (none: the live view answers 404). */
+  live?: () => LiveSources | undefined;
+  /** Where the built page is (default: page/ beside this module). */
+  pageDir?: string;
 }
 
 /**
@@ -47,6 +56,7 @@ export class WebService implements Service {
   /** The accounts, once started (the RTSP restream checks viewers' rights against them). */
   users?: UserStore;
   ports?: { http: number; https: number };
+  live?: LiveView;
   /** The certificate the page is served with, for tests and the console. */
   certificate?: { cert: string; fingerprint: string };
 
@@ -64,15 +74,34 @@ export class WebService implements Service {
     await audit.open();
     this.audit = audit;
     const sessions = new SessionStore(clock);
-    const router = new Router(new WebAuth(users, sessions), log);
+    const auth = new WebAuth(users, sessions);
+    const router = new Router(auth, log);
     this.router = router;
+    const noLive: LiveSources = { has: () => false, subscribe: () => () => {} };
+    const live = new LiveView({
+      log: log.child('live'),
+      clock,
+      sources: { has: (c, v) => (this.deps.live?.() ?? noLive).has(c, v), subscribe: (c, v, l) => (this.deps.live?.() ?? noLive).subscribe(c, v, l) },
+      setupNeeded: () => users.setupNeeded,
+      identify: async (req) => (await auth.identify(req, 'GET'))?.account ?? null,
+      mayWatch: (a, channel) => rightsOn(a.role, a.channels, channel).includes('live'),
+    });
+    this.live = live;
     router.add({ method: 'GET', path: '/healthz', access: 'public', summary: 'liveness for monitoring: ok or degraded, nothing else', handler: async () => this.health() });
     addAuthRoutes(router, { users, sessions, guard: new LoginGuard(clock), audit });
     addConfigRoutes(router, { config: this.deps.config, audit });
+    addChannelRoutes(router, { config: this.deps.config });
+    const page = await loadPageAssets(this.deps.pageDir ?? join(dirname(fileURLToPath(import.meta.url)), 'page'));
+    if (!(page instanceof Map)) log.warn('the web page is not built: the API works, the page does not', { missing: page.missing });
+    addPageRoutes(router, page);
     if (users.setupNeeded) log.warn('no account yet: open the web page to create the admin account');
 
     const { host, httpPort, httpsPort } = this.deps.listen();
     const https = createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, (req, res) => void router.handle(req, res));
+    https.on('upgrade', (req, socket, head) => {
+      if (live.handles(req)) return void live.upgrade(req, socket, head);
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    });
     // The redirect names the port HTTPS really listens on (differs from the setting only when that is 0).
     const http = createHttpServer((req, res) => void this.plain(req, res, this.ports?.https ?? httpsPort));
     for (const s of [https, http]) {
@@ -89,6 +118,7 @@ export class WebService implements Service {
   async stop(): Promise<void> {
     const servers = this.servers;
     this.servers = [];
+    this.live?.closeAll();
     await Promise.all(
       servers.map(
         (s) =>

@@ -1,4 +1,4 @@
-import { combineLiveChannels, RestreamService, type LiveChannels } from '../restream/restream-service.js';
+import { RestreamService, type LiveChannels } from '../restream/restream-service.js';
 import { RtspCredentials } from '../restream/rtsp-credentials.js';
 import type { PasswordHooks } from '../web/auth/users.js';
 import { rightsOn } from '../web/auth/roles.js';
@@ -26,12 +26,12 @@ export function restreamCredentials(w: Wiring): { credentials: RtspCredentials; 
 }
 
 /** rtsp://<box>:<network.rtspPort>/<channel>/main|sub for every channel, IP and analog, to accounts with the live right. */
-export function wireRestream(w: Wiring, sources: LiveChannels[], credentials: RtspCredentials, web: WebService): RestreamService {
+export function wireRestream(w: Wiring, channels: LiveChannels, credentials: RtspCredentials, web: WebService): RestreamService {
   const net = w.config.get().network;
   const service = new RestreamService({
     clock: w.clock,
     log: w.log.child('restream'),
-    channels: combineLiveChannels(...sources),
+    channels,
     port: net.rtspPort,
     bindAddress: net.bindAddress,
     ...(net.rtspUdpPort !== null ? { udpPort: net.rtspUdpPort } : {}),

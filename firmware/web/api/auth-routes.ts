@@ -74,8 +74,8 @@ export function addAuthRoutes(router: Router, d: AuthRouteDeps): void {
   });
 
   router.add({
-    method: 'GET', path: '/api/v1/me', access: 'viewer', summary: 'the logged-in account',
-    handler: async ({ account }) => ({ body: { account } }),
+    method: 'GET', path: '/api/v1/me', access: 'viewer', summary: "the logged-in account, and the session's CSRF token (a reloaded page has lost it)",
+    handler: async ({ account, sessionId }) => ({ body: { account, csrf: d.sessions.get(sessionId ?? undefined)?.csrf ?? null } }),
   });
 
   router.add({

@@ -1,13 +1,7 @@
 import t from 'tap';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { request as httpsRequest } from 'node:https';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { systemClock } from '../../../firmware/core/clock.js';
-import { memoryLogger } from '../../../firmware/core/log.js';
-import { ConfigStore } from '../../../firmware/config/store.js';
-import { WebService } from '../../../firmware/web/web-service.js';
+import { startWeb } from './web-service.js';
 
 const ADMIN_PW = 'Install-Er-2026';
 
@@ -26,18 +20,7 @@ function request(port: number, ca: string, method: string, path: string, headers
 }
 
 async function boot() {
-  const dir = mkdtempSync(join(tmpdir(), 'web-'));
-  const config = new ConfigStore({ dir: join(dir, 'config'), log: memoryLogger() });
-  await config.load();
-  const web = new WebService({
-    log: memoryLogger('web'),
-    clock: systemClock,
-    config,
-    dataDir: dir,
-    listen: () => ({ host: '127.0.0.1', httpPort: 0, httpsPort: 0 }),
-    status: () => [],
-  });
-  await web.start();
+  const { web, config, dir } = await startWeb();
   const call = async (method: string, path: string, opts: { body?: unknown; raw?: string; cookie?: string; csrf?: string; type?: string } = {}) => {
     const headers: Record<string, string> = {};
     if (opts.body !== undefined || opts.raw !== undefined) headers['content-type'] = opts.type ?? 'application/json';

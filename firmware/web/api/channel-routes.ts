@@ -1,0 +1,29 @@
+import type { ConfigStore } from '../../config/store.js';
+import { rightsOn, type Right } from '../auth/roles.js';
+import type { Router } from '../http/router.js';
+
+export interface ChannelSummary {
+  id: string;
+  name: string;
+  kind: 'ip' | 'analog';
+  /** Whether a sub stream exists (grids use it; single view uses main). */
+  sub: boolean;
+  /** What the caller may do on this channel. */
+  rights: Right[];
+}
+
+/** The channels the caller may see at all, with their rights: what the live grid is built from. */
+export function addChannelRoutes(router: Router, d: { config: ConfigStore }): void {
+  router.add({
+    method: 'GET', path: '/api/v1/channels', access: 'viewer', summary: 'the channels I may see, with my rights on each',
+    handler: async ({ account }) => {
+      const c = d.config.get();
+      const all: Omit<ChannelSummary, 'rights'>[] = [
+        ...c.dvrChannels.filter((x) => x.enabled).map((x) => ({ id: x.id, name: x.name, kind: 'analog' as const, sub: x.sub !== null })),
+        ...c.channels.filter((x) => x.enabled).map((x) => ({ id: x.id, name: x.name, kind: 'ip' as const, sub: x.sub !== null })),
+      ];
+      const channels = all.map((x) => ({ ...x, rights: rightsOn(account!.role, account!.channels, x.id) })).filter((x) => x.rights.length > 0);
+      return { body: { channels } };
+    },
+  });
+}

@@ -1,0 +1,230 @@
+// The LAN page: first-boot account creation, login, and the live view
+// (layouts 1/4/9/16, sub streams in grids and the main stream alone, digital
+// zoom and full screen). Plain DOM, no framework: the box serves a few KB.
+// Every string from the box goes into textContent, never into HTML.
+import { LivePlayer } from './live-player.js';
+
+interface Account {
+  name: string;
+  role: 'admin' | 'operator' | 'viewer';
+}
+
+interface Channel {
+  id: string;
+  name: string;
+  kind: 'ip' | 'analog';
+  sub: boolean;
+  rights: string[];
+}
+
+class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+let csrf: string | null = null;
+const app = document.getElementById('app')!;
+const nav = document.getElementById('nav')!;
+const who = document.getElementById('who')!;
+
+async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (csrf && method !== 'GET') headers['x-csrf-token'] = csrf;
+  const r = await fetch(path, { method, headers, credentials: 'same-origin', ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const text = await r.text();
+  const json = text ? (JSON.parse(text) as { error?: { message?: string } }) : null;
+  if (!r.ok) throw new ApiError(r.status, json?.error?.message ?? `HTTP ${r.status}`);
+  return json as T;
+}
+
+/** An element with attributes and children; text children become text nodes. */
+function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  for (const c of children) el.append(c);
+  return el;
+}
+
+let leave: () => void = () => {};
+function show(...nodes: Node[]): void {
+  leave();
+  leave = () => {};
+  app.replaceChildren(...nodes);
+}
+
+/** A form whose submit runs `action`, showing its error message under the fields. */
+function form(title: string, fields: HTMLInputElement[], submit: string, action: (values: string[]) => Promise<void>): HTMLFormElement {
+  const error = h('p', { class: 'error', role: 'alert' });
+  const button = h('button', { type: 'submit' }, submit);
+  const f = h('form', { class: 'card' }, h('h1', {}, title), ...fields.map((i) => h('label', {}, i.title, i)), error, button);
+  f.addEventListener('submit', (e) => {
+    e.preventDefault();
+    error.textContent = '';
+    button.disabled = true;
+    action(fields.map((i) => i.value))
+      .catch((err: Error) => (error.textContent = err.message))
+      .finally(() => (button.disabled = false));
+  });
+  return f;
+}
+
+function input(name: string, title: string, type = 'text', autocomplete = 'off'): HTMLInputElement {
+  const i = h('input', { name, type, autocomplete, required: '' });
+  i.title = title;
+  return i;
+}
+
+function setupView(): void {
+  who.replaceChildren();
+  const f = form(
+    'Create the administrator account',
+    [input('name', 'User name', 'text', 'username'), input('password', 'Password (at least 10 characters, three kinds of character)', 'password', 'new-password'), input('confirm', 'Password again', 'password', 'new-password')],
+    'Create account',
+    async ([name, password, confirm]) => {
+      if (password !== confirm) throw new Error('the two passwords differ');
+      const r = await api<{ account: Account; csrf: string }>('POST', '/api/v1/setup', { name, password });
+      csrf = r.csrf;
+      await signedIn(r.account);
+    },
+  );
+  show(h('p', { class: 'note' }, 'This recorder has no account yet. There is no default password: choose the administrator’s now.'), f);
+}
+
+function loginView(): void {
+  who.replaceChildren();
+  nav.replaceChildren();
+  show(
+    form('Log in', [input('name', 'User name', 'text', 'username'), input('password', 'Password', 'password', 'current-password')], 'Log in', async ([name, password]) => {
+      const r = await api<{ account: Account; csrf: string }>('POST', '/api/v1/login', { name, password });
+      csrf = r.csrf;
+      await signedIn(r.account);
+    }),
+  );
+}
+
+async function signedIn(account: Account): Promise<void> {
+  const logout = h('button', { type: 'button' }, 'Log out');
+  logout.addEventListener('click', () => {
+    // Live sockets close before the session ends, so none is refused half-open.
+    show(h('p', { class: 'note' }, 'Logging out…'));
+    void api('POST', '/api/v1/logout').finally(() => {
+      csrf = null;
+      loginView();
+    });
+  });
+  who.replaceChildren(`${account.name} (${account.role})`, logout);
+  const { channels } = await api<{ channels: Channel[] }>('GET', '/api/v1/channels');
+  liveView(channels.filter((c) => c.rights.includes('live')));
+}
+
+const LAYOUTS = [1, 4, 9, 16] as const;
+
+function liveView(channels: Channel[]): void {
+  let layout: number = Number(localStorage.getItem('layout')) || 4;
+  if (!LAYOUTS.includes(layout as 1)) layout = 4;
+  let page = 0;
+  let single: Channel | null = null;
+  let players: LivePlayer[] = [];
+  const grid = h('div', { class: 'grid', id: 'grid' });
+  const tools = h('div', { class: 'tools' });
+
+  const stopAll = () => {
+    for (const p of players) p.stop();
+    players = [];
+  };
+  const tile = (c: Channel | undefined, stream: 'main' | 'sub'): HTMLElement => {
+    if (!c) return h('div', { class: 'tile empty' });
+    const video = h('video', { muted: '', autoplay: '', playsinline: '' });
+    video.muted = true;
+    const state = h('span', { class: 'state' });
+    const t = h('div', { class: 'tile', 'data-channel': c.id, 'data-stream': stream, title: single ? 'Click: back to the grid; wheel: zoom' : 'Click: this channel alone' }, video, h('span', { class: 'label' }, c.name), state);
+    const player = new LivePlayer(video, `/api/v1/live/${encodeURIComponent(c.id)}/${stream}`, (s) => (state.textContent = s));
+    players.push(player);
+    player.start();
+    t.addEventListener('click', () => {
+      single = single ? null : c;
+      render();
+    });
+    if (single) zoomable(t, video);
+    return t;
+  };
+  const render = () => {
+    stopAll();
+    const buttons = LAYOUTS.map((n) => {
+      const b = h('button', { type: 'button', 'aria-pressed': String(!single && n === layout), 'data-layout': String(n) }, n === 1 ? '1' : `${Math.sqrt(n)}×${Math.sqrt(n)}`);
+      b.addEventListener('click', () => {
+        layout = n;
+        single = null;
+        page = 0;
+        localStorage.setItem('layout', String(n));
+        render();
+      });
+      return b;
+    });
+    const pages = Math.max(1, Math.ceil(channels.length / layout));
+    const prev = h('button', { type: 'button' }, '‹');
+    const next = h('button', { type: 'button' }, '›');
+    prev.addEventListener('click', () => ((page = (page + pages - 1) % pages), render()));
+    next.addEventListener('click', () => ((page = (page + 1) % pages), render()));
+    const full = h('button', { type: 'button' }, 'Full screen');
+    full.addEventListener('click', () => void grid.requestFullscreen().catch(() => {}));
+    tools.replaceChildren(...buttons, ...(pages > 1 && !single ? [prev, h('span', {}, `${page + 1}/${pages}`), next] : []), h('span', { class: 'spacer' }), full);
+    if (single) {
+      grid.style.gridTemplateColumns = '1fr';
+      grid.replaceChildren(tile(single, 'main'));
+    } else {
+      const side = Math.sqrt(layout);
+      grid.style.gridTemplateColumns = `repeat(${side}, 1fr)`;
+      grid.style.gridTemplateRows = `repeat(${side}, 1fr)`;
+      const shown = channels.slice(page * layout, page * layout + layout);
+      // One channel alone gets its main stream; a grid uses sub streams where the channel has one.
+      grid.replaceChildren(...Array.from({ length: layout }, (_, i) => tile(shown[i], layout === 1 || !shown[i]?.sub ? 'main' : 'sub')));
+    }
+    if (single) grid.style.gridTemplateRows = '1fr';
+  };
+  if (channels.length === 0) {
+    show(h('p', { class: 'note' }, 'No channel to show: add cameras in the settings, or ask an administrator for the live right.'));
+    return;
+  }
+  show(tools, grid);
+  render();
+  leave = stopAll;
+}
+
+/** Wheel to zoom into the picture where the pointer is; zoom back out to 1×. */
+function zoomable(t: HTMLElement, video: HTMLVideoElement): void {
+  let scale = 1;
+  t.addEventListener(
+    'wheel',
+    (e) => {
+      e.preventDefault();
+      const r = video.getBoundingClientRect();
+      const x = (e.clientX - r.left) / r.width;
+      const y = (e.clientY - r.top) / r.height;
+      scale = Math.min(8, Math.max(1, scale * (e.deltaY < 0 ? 1.25 : 0.8)));
+      video.style.transformOrigin = `${x * 100}% ${y * 100}%`;
+      video.style.transform = scale === 1 ? '' : `scale(${scale})`;
+    },
+    { passive: false },
+  );
+}
+
+async function boot(): Promise<void> {
+  const { setupNeeded } = await api<{ setupNeeded: boolean }>('GET', '/api/v1/setup');
+  if (setupNeeded) return setupView();
+  try {
+    const me = await api<{ account: Account; csrf: string | null }>('GET', '/api/v1/me');
+    csrf = me.csrf;
+    await signedIn(me.account);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return loginView();
+    throw e;
+  }
+}
+
+boot().catch((e: Error) => show(h('p', { class: 'error' }, `The recorder did not answer: ${e.message}`)));
