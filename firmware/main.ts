@@ -126,6 +126,7 @@ export class Firmware {
       status: () => this.supervisor.status(),
       passwords: hooks,
       live: () => this.live,
+      store: () => this.store,
     });
     this.supervisor.add(web);
     if (this.board.watchdog) this.supervisor.add(new WatchdogService(this.board.watchdog, this.log.child('watchdog')));

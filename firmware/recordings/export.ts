@@ -22,6 +22,7 @@
  *   there; the summary says where (`cutAt`).
  */
 import type { FileHandle } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
 import { MediaFormatError } from '../media/errors.js';
 import { exportMp4 } from '../media/mp4/export.js';
 import { Fmp4Muxer } from '../media/mp4/fragment.js';
@@ -232,6 +233,22 @@ export async function* fmp4Stream(store: RingStore, req: RangeRequest): AsyncGen
   const p = await plan(store, req);
   try {
     yield* segmentsOf(p);
+  } catch (e) {
+    throw explain(e, req.channel);
+  }
+}
+
+/**
+ * The range as a progressive MP4 (moov first) into `out`, for a download.
+ * Bad input is found in the first pass, before `out` gets a byte, so a
+ * caller can still answer with an error; `out` is ended when complete.
+ */
+export async function exportToStream(store: RingStore, req: RangeRequest & { toUs: number }, out: Writable): Promise<{ bytes: number }> {
+  const p = await plan(store, req);
+  const tracks = [p.video, ...(p.audio ? [p.audio] : [])].map((t) => ({ info: t.info, frames: () => t.read() }));
+  try {
+    const res = await exportMp4(out, tracks, { end: true });
+    return { bytes: res.bytes };
   } catch (e) {
     throw explain(e, req.channel);
   }

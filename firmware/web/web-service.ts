@@ -16,6 +16,10 @@ import { UserStore, type PasswordHooks } from './auth/users.js';
 import { WebAuth } from './auth/web-auth.js';
 import { rightsOn } from './auth/roles.js';
 import { LiveView, type LiveSources } from './live/live-view.js';
+import type { SocketAuth } from './live/socket-auth.js';
+import { PlaybackView } from './live/playback-view.js';
+import { addRecordingRoutes } from './api/recording-routes.js';
+import type { RingStore } from '../storage/ring-store.js';
 import { addPageRoutes, loadPageAssets } from './page-assets.js';
 import { Router, SECURITY_HEADERS, send, type Reply } from './http/router.js';
 import { ensureCertificate } from './tls.js';
@@ -39,6 +43,8 @@ export interface WebServiceDeps {
   passwords?: PasswordHooks;
   /** The channels' live frames, for the page's live view (none: the live view answers 404). */
   live?: () => LiveSources | undefined;
+  /** The recording store, for the timeline, playback and export (none: those answer 503). */
+  store?: () => RingStore | undefined;
   /** Where the built page is (default: page/ beside this module). */
   pageDir?: string;
 }
@@ -57,6 +63,7 @@ export class WebService implements Service {
   users?: UserStore;
   ports?: { http: number; https: number };
   live?: LiveView;
+  playback?: PlaybackView;
   /** The certificate the page is served with, for tests and the console. */
   certificate?: { cert: string; fingerprint: string };
 
@@ -77,20 +84,29 @@ export class WebService implements Service {
     const auth = new WebAuth(users, sessions);
     const router = new Router(auth, log);
     this.router = router;
+    const socketAuth: SocketAuth = {
+      setupNeeded: () => users.setupNeeded,
+      identify: async (req) => (await auth.identify(req, 'GET'))?.account ?? null,
+      may: (a, channel, right) => rightsOn(a.role, a.channels, channel).includes(right),
+    };
     const noLive: LiveSources = { has: () => false, subscribe: () => () => {} };
     const live = new LiveView({
       log: log.child('live'),
       clock,
       sources: { has: (c, v) => (this.deps.live?.() ?? noLive).has(c, v), subscribe: (c, v, l) => (this.deps.live?.() ?? noLive).subscribe(c, v, l) },
-      setupNeeded: () => users.setupNeeded,
-      identify: async (req) => (await auth.identify(req, 'GET'))?.account ?? null,
-      mayWatch: (a, channel) => rightsOn(a.role, a.channels, channel).includes('live'),
+      auth: socketAuth,
     });
     this.live = live;
+    const config = this.deps.config;
+    const channelIds = () => [...config.get().channels.map((c) => c.id), ...config.get().dvrChannels.map((c) => c.id)];
+    const store = () => this.deps.store?.();
+    const playback = new PlaybackView({ log: log.child('playback'), clock, auth: socketAuth, store, channels: channelIds });
+    this.playback = playback;
     router.add({ method: 'GET', path: '/healthz', access: 'public', summary: 'liveness for monitoring: ok or degraded, nothing else', handler: async () => this.health() });
     addAuthRoutes(router, { users, sessions, guard: new LoginGuard(clock), audit });
     addConfigRoutes(router, { config: this.deps.config, audit });
     addChannelRoutes(router, { config: this.deps.config });
+    addRecordingRoutes(router, { store, clock, audit, channels: channelIds });
     const page = await loadPageAssets(this.deps.pageDir ?? join(dirname(fileURLToPath(import.meta.url)), 'page'));
     if (!(page instanceof Map)) log.warn('the web page is not built: the API works, the page does not', { missing: page.missing });
     addPageRoutes(router, page);
@@ -100,6 +116,7 @@ export class WebService implements Service {
     const https = createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, (req, res) => void router.handle(req, res));
     https.on('upgrade', (req, socket, head) => {
       if (live.handles(req)) return void live.upgrade(req, socket, head);
+      if (playback.handles(req)) return void playback.upgrade(req, socket, head);
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     });
     // The redirect names the port HTTPS really listens on (differs from the setting only when that is 0).
@@ -119,6 +136,7 @@ export class WebService implements Service {
     const servers = this.servers;
     this.servers = [];
     this.live?.closeAll();
+    this.playback?.closeAll();
     await Promise.all(
       servers.map(
         (s) =>

@@ -11,9 +11,9 @@ import type { LiveListener } from '../../channels/live-fanout.js';
 import type { Frame, StreamInfo } from '../../media/types.js';
 import { Fmp4Muxer } from '../../media/mp4/fragment.js';
 import { mimeType } from '../../media/mp4/codec-string.js';
-import type { Account } from '../auth/users.js';
 import { acceptWebSocket, refuseUpgrade, type WebSocket } from '../ws/websocket.js';
 import { LiveFeed } from './live-feed.js';
+import { authorizeSocket, type SocketAuth } from './socket-auth.js';
 
 /** The live sources (the same as the RTSP restream's). */
 export interface LiveSources {
@@ -25,11 +25,7 @@ export interface LiveViewDeps {
   log: Logger;
   clock: Clock;
   sources: LiveSources;
-  setupNeeded(): boolean;
-  /** The account behind the request's session cookie or API token, or null. */
-  identify(req: IncomingMessage): Promise<Account | null>;
-  /** Whether the account has the live right on the channel. */
-  mayWatch(account: Account, channel: string): boolean;
+  auth: SocketAuth;
   /** A viewer further behind than this skips to the next keyframe (default 4 MiB). */
   maxBehindBytes?: number;
   maxViewers?: number;
@@ -45,6 +41,8 @@ export interface LiveInit {
   video: { codec: string; width: number | null; height: number | null };
   /** Present when the channel's audio plays in a browser (AAC); G.711 is left out. */
   audio: { codec: string } | null;
+  /** Playback: the wall-clock time (µs) of media time 0, the keyframe the stream starts from. */
+  startUs?: number;
 }
 
 const PATH = /^\/api\/v1\/live\/([A-Za-z0-9_-]{1,64})\/(main|sub)$/;
@@ -69,18 +67,7 @@ export class LiveView {
     const m = PATH.exec(new URL(req.url ?? '/', 'http://box').pathname);
     if (!m) return refuseUpgrade(socket, 404, 'no such live stream: /api/v1/live/<channel>/main|sub');
     const [, channel, stream] = m as unknown as [string, string, 'main' | 'sub'];
-    // A page of another site may open a WebSocket to the box with the user's cookie; the browser says whose page it is.
-    const origin = req.headers.origin;
-    if (origin !== undefined && origin !== `https://${req.headers.host}`) return refuseUpgrade(socket, 403, 'cross-origin live view refused');
-    if (this.d.setupNeeded()) return refuseUpgrade(socket, 401, 'create the admin account first');
-    let account: Account | null;
-    try {
-      account = await this.d.identify(req);
-    } catch {
-      account = null;
-    }
-    if (!account) return refuseUpgrade(socket, 401, 'log in first');
-    if (!this.d.mayWatch(account, channel)) return refuseUpgrade(socket, 403, `no live right on channel ${channel}`);
+    if (!(await authorizeSocket(req, socket, this.d.auth, channel, 'live'))) return;
     if (!this.d.sources.has(channel, stream)) return refuseUpgrade(socket, 404, `channel ${channel} has no ${stream} stream`);
     if (this.viewers.size >= (this.d.maxViewers ?? 64)) return refuseUpgrade(socket, 503, 'too many live viewers');
     const ws = acceptWebSocket(req, socket, head);
@@ -181,6 +168,6 @@ export class LiveView {
 }
 
 /** Same decoder configuration (a fresh StreamInfo object for the same stream restarts nothing). */
-function sameInfo(a: StreamInfo | undefined, b: StreamInfo): boolean {
+export function sameInfo(a: StreamInfo | undefined, b: StreamInfo): boolean {
   return a !== undefined && a.codec === b.codec && a.width === b.width && a.height === b.height && Buffer.compare(a.config, b.config) === 0;
 }

@@ -3,52 +3,12 @@
 // zoom and full screen). Plain DOM, no framework: the box serves a few KB.
 // Every string from the box goes into textContent, never into HTML.
 import { LivePlayer } from './live-player.js';
+import { playbackView } from './playback.js';
+import { api, ApiError, h, session, type Account, type Channel } from './ui.js';
 
-interface Account {
-  name: string;
-  role: 'admin' | 'operator' | 'viewer';
-}
-
-interface Channel {
-  id: string;
-  name: string;
-  kind: 'ip' | 'analog';
-  sub: boolean;
-  rights: string[];
-}
-
-class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-let csrf: string | null = null;
 const app = document.getElementById('app')!;
 const nav = document.getElementById('nav')!;
 const who = document.getElementById('who')!;
-
-async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = {};
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (csrf && method !== 'GET') headers['x-csrf-token'] = csrf;
-  const r = await fetch(path, { method, headers, credentials: 'same-origin', ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-  const text = await r.text();
-  const json = text ? (JSON.parse(text) as { error?: { message?: string } }) : null;
-  if (!r.ok) throw new ApiError(r.status, json?.error?.message ?? `HTTP ${r.status}`);
-  return json as T;
-}
-
-/** An element with attributes and children; text children become text nodes. */
-function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
-  for (const c of children) el.append(c);
-  return el;
-}
 
 let leave: () => void = () => {};
 function show(...nodes: Node[]): void {
@@ -88,7 +48,7 @@ function setupView(): void {
     async ([name, password, confirm]) => {
       if (password !== confirm) throw new Error('the two passwords differ');
       const r = await api<{ account: Account; csrf: string }>('POST', '/api/v1/setup', { name, password });
-      csrf = r.csrf;
+      session.csrf = r.csrf;
       await signedIn(r.account);
     },
   );
@@ -101,7 +61,7 @@ function loginView(): void {
   show(
     form('Log in', [input('name', 'User name', 'text', 'username'), input('password', 'Password', 'password', 'current-password')], 'Log in', async ([name, password]) => {
       const r = await api<{ account: Account; csrf: string }>('POST', '/api/v1/login', { name, password });
-      csrf = r.csrf;
+      session.csrf = r.csrf;
       await signedIn(r.account);
     }),
   );
@@ -113,13 +73,26 @@ async function signedIn(account: Account): Promise<void> {
     // Live sockets close before the session ends, so none is refused half-open.
     show(h('p', { class: 'note' }, 'Logging out…'));
     void api('POST', '/api/v1/logout').finally(() => {
-      csrf = null;
+      session.csrf = null;
       loginView();
     });
   });
   who.replaceChildren(`${account.name} (${account.role})`, logout);
   const { channels } = await api<{ channels: Channel[] }>('GET', '/api/v1/channels');
-  liveView(channels.filter((c) => c.rights.includes('live')));
+  const views: [string, () => void][] = [
+    ['Live', () => liveView(channels.filter((c) => c.rights.includes('live')))],
+    ['Playback', () => playbackView(channels, show, (f) => (leave = f))],
+  ];
+  const buttons = views.map(([name, open]) => {
+    const b = h('button', { type: 'button', 'data-view': name.toLowerCase() }, name);
+    b.addEventListener('click', () => {
+      for (const x of buttons) x.setAttribute('aria-pressed', String(x === b));
+      open();
+    });
+    return b;
+  });
+  nav.replaceChildren(...buttons);
+  buttons[0]!.click();
 }
 
 const LAYOUTS = [1, 4, 9, 16] as const;
@@ -219,7 +192,7 @@ async function boot(): Promise<void> {
   if (setupNeeded) return setupView();
   try {
     const me = await api<{ account: Account; csrf: string | null }>('GET', '/api/v1/me');
-    csrf = me.csrf;
+    session.csrf = me.csrf;
     await signedIn(me.account);
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return loginView();

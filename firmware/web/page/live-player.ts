@@ -7,6 +7,16 @@ interface LiveInit {
   mime: string;
   video: { codec: string; width: number | null; height: number | null };
   audio: { codec: string } | null;
+  startUs?: number;
+}
+
+type Message = LiveInit | { type: 'end' } | { type: 'error'; message: string };
+
+export interface PlayerOptions {
+  /** Live: stay at the live edge. Playback: start at `seekUs` exactly, never skip ahead. */
+  live: boolean;
+  /** Playback: the wall-clock time (µs) to show first (the stream starts at the keyframe before it). */
+  seekUs?: number;
 }
 
 export class LivePlayer {
@@ -18,12 +28,24 @@ export class LivePlayer {
   private retry: number | undefined;
   /** Media segments appended since the start: a test or a status line can watch it grow. */
   segments = 0;
+  /** Wall-clock µs of media time 0 (playback). */
+  startUs: number | undefined;
+  private finished = false;
+  /** Paused by the user (playback): the stream keeps coming, the picture stays. */
+  held = false;
+  private seekPending = false;
 
   constructor(
     private readonly video: HTMLVideoElement,
     private readonly path: string,
     private readonly status: (text: string) => void,
+    private readonly opts: PlayerOptions = { live: true },
   ) {}
+
+  /** The wall-clock time (ms) of the picture shown, in playback; null before the first picture. */
+  position(): number | null {
+    return this.startUs === undefined || this.video.readyState < 1 ? null : this.startUs / 1000 + this.video.currentTime * 1000;
+  }
 
   start(): void {
     this.stopped = false;
@@ -44,11 +66,14 @@ export class LivePlayer {
     this.ws = ws;
     this.status('connecting…');
     ws.onmessage = (e: MessageEvent<string | ArrayBuffer>) => {
-      if (typeof e.data === 'string') this.init(JSON.parse(e.data) as LiveInit);
-      else this.append(e.data);
+      if (typeof e.data !== 'string') return this.append(e.data);
+      const m = JSON.parse(e.data) as Message;
+      if (m.type === 'init') return this.init(m);
+      this.finished = true;
+      this.status(m.type === 'end' ? 'end of the recording' : m.message);
     };
     ws.onclose = (e) => {
-      if (this.ws !== ws || this.stopped) return;
+      if (this.ws !== ws || this.stopped || this.finished) return;
       this.status(e.reason || 'disconnected: retrying');
       this.retry = window.setTimeout(() => this.connect(), 2000);
     };
@@ -63,6 +88,8 @@ export class LivePlayer {
     }
     const source = new MediaSource();
     this.source = source;
+    this.startUs = m.startUs;
+    this.seekPending = !this.opts.live && this.opts.seekUs !== undefined && m.startUs !== undefined;
     this.queue = [];
     this.video.src = URL.createObjectURL(source);
     source.addEventListener(
@@ -84,7 +111,7 @@ export class LivePlayer {
   private append(data: ArrayBuffer): void {
     if (!this.source) return;
     // Far behind (a hidden tab): drop what waits rather than grow without end.
-    if (this.queue.length > 200) this.queue.splice(1, this.queue.length - 1);
+    if (this.opts.live && this.queue.length > 200) this.queue.splice(1, this.queue.length - 1);
     this.queue.push(data);
     this.pump();
   }
@@ -94,12 +121,23 @@ export class LivePlayer {
     if (!b || b.updating) return;
     const v = this.video;
     const ranges = v.buffered;
-    if (ranges.length) {
+    if (ranges.length && this.seekPending) {
+      // Exact seeking: the stream starts at the keyframe before the asked time; show the asked time.
+      const at = (this.opts.seekUs! - this.startUs!) / 1e6;
+      if (at <= 0 || ranges.end(ranges.length - 1) >= at) {
+        this.seekPending = false;
+        if (at > 0) v.currentTime = at;
+      }
+    }
+    if (ranges.length && this.opts.live) {
       const end = ranges.end(ranges.length - 1);
       // Stay at the live edge: join there, and catch up after a stall or a skipped GOP.
       if (end - v.currentTime > 1.5 || v.currentTime < ranges.start(ranges.length - 1)) v.currentTime = Math.max(ranges.start(ranges.length - 1), end - 0.2);
       if (v.paused) void v.play().catch(() => {});
-      // Keep about 30 s in the buffer, no more.
+    }
+    if (ranges.length && !this.opts.live && v.paused && !this.held && !this.seekPending) void v.play().catch(() => {});
+    if (ranges.length) {
+      // Keep about 30 s behind the picture in the buffer, no more.
       const start = ranges.start(0);
       if (v.currentTime - start > 40) {
         b.remove(start, v.currentTime - 30);

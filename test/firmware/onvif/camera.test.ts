@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { Logger, LogRing } from '../../../firmware/core/log.js';
 import { OnvifCamera, OnvifError, readProfile, redactUri } from '../../../firmware/onvif/index.js';
 import { OnvifCameraSim } from '../../fixtures/onvif-camera/simulator.js';
+import { fetchJpeg } from '../../../firmware/snapshots/http-jpeg.js';
 import { startCameraWithSub, type SubCamera } from './helpers.js';
 
 const execFileP = promisify(execFile);
@@ -64,9 +65,8 @@ t.test('profiles, main and sub stream URIs that really stream, a JPEG snapshot',
   t.same(await probe(s.sub!.uri), { codec_name: 'h264', width: 352, height: 288 }, 'ffprobe reads the sub stream');
 
   t.ok(s.snapshotUri);
-  const res = await fetch(s.snapshotUri!);
-  t.equal(res.headers.get('content-type'), 'image/jpeg');
-  const jpeg = Buffer.from(await res.arrayBuffer());
+  t.equal((await fetch(s.snapshotUri!)).status, 401, 'the snapshot URI wants the login, as real cameras do');
+  const jpeg = await fetchJpeg(s.snapshotUri!, { username: sim.username, password: sim.password });
   const dir = mkdtempSync(join(tmpdir(), 'onvif-snap-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'snap.jpg'), jpeg);

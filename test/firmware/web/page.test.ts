@@ -5,7 +5,9 @@
 // (read back from the page's own video elements), a reload keeps the
 // session, the single view and logout/login work.
 import t from 'tap';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONFIG_VERSION } from '../../../firmware/config/schema.js';
@@ -13,6 +15,7 @@ import { dvr, freePort, startFirmware, waitFor } from '../../helpers/firmware.js
 import { startCamera } from '../media/rtsp/camera.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+const run = promisify(execFile);
 const PASSWORD = 'Yard-Gate-2026!';
 // Runs in the page (a string: the tests are type-checked without the DOM library).
 const TILES = `[...document.querySelectorAll('#grid .tile[data-channel]')].map((el) => {
@@ -49,7 +52,8 @@ if (!existsSync(CHROMIUM)) {
         version: CONFIG_VERSION,
         system: { name: 'Yard Gate' },
         network: { httpPort: await freePort(), httpsPort: https, rtspPort: await freePort(), bindAddress: '127.0.0.1' },
-        channels: names.map((name, i) => ({ id: `cam${i + 1}`, name, main: { url: camera.url }, recording: { mode: 'off' } })),
+        // cam1 records (the playback part below plays it back); the others are live only.
+        channels: names.map((name, i) => ({ id: `cam${i + 1}`, name, main: { url: camera.url }, recording: { mode: i === 0 ? 'continuous' : 'off' } })),
       }),
     );
     const common = ['--board', 'sim', '--var', varDir];
@@ -130,6 +134,33 @@ if (!existsSync(CHROMIUM)) {
     await page.click('button[type=submit]');
     await waitFor('the grid after logging in', async () => (await tiles()).filter((x) => x.ready >= 2).length === 4, 30_000);
     t.pass('logged in again: the grid plays');
+    // Playback: the timeline shows what cam1 recorded while the test watched; a click plays from that moment.
+    await page.click('nav button[data-view=playback]');
+    await page.click('button[data-window="600000"]');
+    const segment = page.locator('#timeline .segment').first();
+    await segment.waitFor();
+    const box = (await segment.boundingBox())!;
+    const video = `document.getElementById('playback-video')`;
+    const playing = async () => page.evaluate(`(() => { const v = ${video}; return { ready: v.readyState, time: v.currentTime, paused: v.paused }; })()`) as Promise<{ ready: number; time: number; paused: boolean }>;
+    const clickedAt = Date.now();
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await waitFor('the recording playing', async () => (await playing()).ready >= 2, 15_000);
+    t.comment(`first recorded picture ${Date.now() - clickedAt} ms after the click on the timeline (test-side, includes the page's polling)`);
+    const p0 = await playing();
+    await new Promise((r) => setTimeout(r, 1500));
+    const p1 = await playing();
+    t.ok(p1.time > p0.time + 0.8, `the recording plays (${(p1.time - p0.time).toFixed(2)} s in 1.5 s)`);
+    t.match(await page.textContent('#position'), /\d{1,2}:\d{2}:\d{2}/, 'the position shows the recorded time of day');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+    const saved = join(varDir, 'export.mp4');
+    await download.saveAs(saved);
+    t.match(download.suggestedFilename(), /^cam1-\d{8}T\d{6}Z\.mp4$/, `the export is offered as ${download.suggestedFilename()}`);
+    const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name,width,height:format=duration', '-of', 'json', saved]);
+    const probe = JSON.parse(stdout) as { streams: { codec_name: string; width: number }[]; format: { duration: string } };
+    t.match(probe.streams[0], { codec_name: 'h264', width: 704 }, 'ffprobe: the exported file is the camera\'s H.264');
+    t.ok(Number(probe.format.duration) > 2, `and holds the recording from the clicked moment on (${probe.format.duration} s)`);
+    if (shots) await page.screenshot({ path: join(shots, 'playback.png') });
+
     // The refused weak password (422) and wrong password (401) are the browser's own log lines for answers the test asked for.
     const unexpected = problems.filter((p) => !/Failed to load resource: the server responded with a status of (422|401)/.test(p));
     t.same(unexpected, [], 'no script or network errors in the page');

@@ -1,0 +1,87 @@
+import { Writable } from 'node:stream';
+import type { Clock } from '../../core/clock.js';
+import { exportToStream, RecordingError } from '../../recordings/export.js';
+import { listRecordings } from '../../recordings/list.js';
+import { isoTime, parseTime, TimeFormatError } from '../../recordings/times.js';
+import { MAX_EXPORT_US, MAX_LIST_US } from '../../recordings/commands.js';
+import type { RingStore } from '../../storage/ring-store.js';
+import type { AuditLog } from '../audit.js';
+import type { Account } from '../auth/users.js';
+import { rightsOn, type Right } from '../auth/roles.js';
+import { badRequest, forbidden, HttpError, notFound } from '../http/errors.js';
+import { SECURITY_HEADERS, type Router } from '../http/router.js';
+
+export interface RecordingRouteDeps {
+  /** The store, when the box has one running. */
+  store: () => RingStore | undefined;
+  clock: Clock;
+  audit: AuditLog;
+  channels: () => string[];
+}
+
+function need(d: RecordingRouteDeps, account: Account, channel: string, right: Right): RingStore {
+  if (!d.channels().includes(channel)) throw notFound(`no channel "${channel}"`);
+  if (!rightsOn(account.role, account.channels, channel).includes(right)) throw forbidden(`no ${right} right on channel ${channel}`);
+  const store = d.store();
+  if (!store) throw new HttpError(503, 'no-store', 'no recording disk is running');
+  return store;
+}
+
+/** `from` and `to` as ISO 8601 (with Z or an offset), `now`, or relative (-10m); the range bounded. */
+function range(q: URLSearchParams, nowUs: number, maxUs: number): { from: number; to: number } {
+  try {
+    const from = parseTime(q.get('from') ?? '', nowUs);
+    const to = parseTime(q.get('to') ?? 'now', nowUs);
+    if (from >= to) throw badRequest(`from (${isoTime(from)}) must be before to (${isoTime(to)})`);
+    if (to - from > maxUs) throw badRequest(`at most ${maxUs / 3600e6} hours at once`);
+    return { from, to };
+  } catch (e) {
+    if (e instanceof TimeFormatError) throw badRequest(e.message);
+    throw e;
+  }
+}
+
+/** The timeline (recorded segments, gaps, locks) and MP4 export of a channel's recordings. */
+export function addRecordingRoutes(router: Router, d: RecordingRouteDeps): void {
+  router.add({
+    method: 'GET', path: '/api/v1/recordings/:channel', access: 'viewer', summary: 'recorded segments, gaps and locks of a channel between from and to (playback right)',
+    handler: async ({ params, query, account }) => {
+      const store = need(d, account!, params.channel!, 'playback');
+      const { from, to } = range(query, d.clock.now() * 1000, MAX_LIST_US);
+      return { body: listRecordings(store, params.channel!, from, to) };
+    },
+  });
+
+  router.add({
+    method: 'GET', path: '/api/v1/recordings/:channel/export.mp4', access: 'viewer', summary: 'download from..to as an MP4 file (export right; at most a day)',
+    handler: async ({ params, query, account, res, from: client }) => {
+      const channel = params.channel!;
+      const store = need(d, account!, channel, 'export');
+      const r = range(query, d.clock.now() * 1000, MAX_EXPORT_US);
+      const name = `${channel}-${isoTime(r.from).replace(/[-:]/g, '').replace(/\.\d+/, '')}.mp4`;
+      // Headers go out with the first byte: an empty range or a bad recording is still a JSON error.
+      const out = new Writable({
+        write(chunk: Buffer, _enc, cb) {
+          if (!res.headersSent) {
+            res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'video/mp4', 'content-disposition': `attachment; filename="${name}"` });
+          }
+          if (res.write(chunk)) cb();
+          else res.once('drain', () => cb());
+        },
+        final(cb) {
+          res.end();
+          cb();
+        },
+      });
+      res.on('close', () => out.destroy());
+      try {
+        const { bytes } = await exportToStream(store, { channel, fromUs: r.from, toUs: r.to }, out);
+        await d.audit.record('export', account!.name, client, { channel, from: isoTime(r.from), to: isoTime(r.to), bytes });
+      } catch (e) {
+        if (e instanceof RecordingError && !res.headersSent) throw new HttpError(404, 'no-recording', e.message);
+        throw e;
+      }
+      return undefined;
+    },
+  });
+}

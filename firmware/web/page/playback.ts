@@ -1,0 +1,166 @@
+// Playback: a channel's timeline (recorded segments, gaps, locks) over a
+// window of 10 min, 1 h or 24 h; click a moment to play from exactly there,
+// 1x-32x, pause and frame step, and export a range as an MP4 download.
+import { LivePlayer } from './live-player.js';
+import { api, h, type Channel } from './ui.js';
+
+interface Span {
+  start: number;
+  end: number;
+}
+
+interface RecordingList {
+  segments: Span[];
+  gaps: Span[];
+  locks: (Span & { reason: string })[];
+}
+
+const WINDOWS = [
+  ['10 min', 600_000],
+  ['1 h', 3_600_000],
+  ['24 h', 86_400_000],
+] as const;
+const SPEEDS = [1, 2, 4, 8, 16, 32];
+
+/** A Date as the value of an <input type=datetime-local step=1> (local time). */
+function localInput(ms: number): string {
+  const d = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
+  return d.toISOString().slice(0, 19);
+}
+
+function fromLocalInput(v: string): number {
+  return new Date(v).getTime();
+}
+
+export function playbackView(channels: Channel[], show: (...n: Node[]) => void, setLeave: (f: () => void) => void): void {
+  const usable = channels.filter((c) => c.rights.includes('playback'));
+  if (usable.length === 0) return show(h('p', { class: 'note' }, 'You have no playback right on any channel.'));
+  let channel = usable[0]!;
+  let windowMs: number = WINDOWS[1][1];
+  let endMs = Math.ceil(Date.now() / 60_000) * 60_000;
+  let speed = 1;
+  let player: LivePlayer | undefined;
+  let startedAt: number | null = null;
+
+  const select = h('select', { name: 'channel' });
+  for (const c of usable) select.append(h('option', { value: c.id }, c.name));
+  const timeline = h('div', { class: 'timeline', id: 'timeline', title: 'Click: play from this moment' });
+  const cursor = h('div', { class: 'cursor' });
+  const clock = h('span', { class: 'clock', id: 'position' }, '--:--:--');
+  const state = h('span', { class: 'state-line' });
+  const video = h('video', { muted: '', playsinline: '', id: 'playback-video' });
+  video.muted = true;
+  const fromInput = h('input', { type: 'datetime-local', step: '1', name: 'export-from' });
+  const toInput = h('input', { type: 'datetime-local', step: '1', name: 'export-to' });
+  const exportLink = h('a', { class: 'button', id: 'export', download: '' }, 'Export MP4');
+
+  const labels = h('div', { class: 'timeline-labels' });
+  const loadTimeline = async () => {
+    const from = endMs - windowMs;
+    labels.replaceChildren(h('span', {}, new Date(from).toLocaleString()), h('span', {}, new Date(endMs).toLocaleString()));
+    const q = `from=${new Date(from).toISOString()}&to=${new Date(endMs).toISOString()}`;
+    let list: RecordingList;
+    try {
+      list = await api<RecordingList>('GET', `/api/v1/recordings/${encodeURIComponent(channel.id)}?${q}`);
+    } catch (e) {
+      timeline.replaceChildren(cursor);
+      state.textContent = (e as Error).message;
+      return;
+    }
+    const pos = (us: number) => Math.min(100, Math.max(0, ((us / 1000 - from) / windowMs) * 100));
+    const bar = (cls: string, s: Span) => {
+      const el = h('div', { class: cls, 'data-start': String(s.start), 'data-end': String(s.end) });
+      el.style.left = `${pos(s.start)}%`;
+      el.style.width = `${Math.max(0.2, pos(s.end) - pos(s.start))}%`;
+      return el;
+    };
+    timeline.replaceChildren(...list.segments.map((s) => bar('segment', s)), ...list.locks.map((s) => bar('lock', s)), cursor);
+    state.textContent = list.segments.length ? '' : 'nothing recorded in this window';
+  };
+
+  const play = (atMs: number) => {
+    player?.stop();
+    startedAt = atMs;
+    video.playbackRate = speed;
+    const path = `/api/v1/playback/${encodeURIComponent(channel.id)}?from=${new Date(atMs).toISOString()}&speed=${speed}`;
+    player = new LivePlayer(video, path, (s) => (state.textContent = s), { live: false, seekUs: atMs * 1000 });
+    player.start();
+    fromInput.value = localInput(atMs);
+    toInput.value = localInput(atMs + 60_000);
+    updateExport();
+  };
+  const updateExport = () => {
+    const f = fromLocalInput(fromInput.value);
+    const t = fromLocalInput(toInput.value);
+    if (Number.isFinite(f) && Number.isFinite(t) && t > f) exportLink.href = `/api/v1/recordings/${encodeURIComponent(channel.id)}/export.mp4?from=${new Date(f).toISOString()}&to=${new Date(t).toISOString()}`;
+    else exportLink.removeAttribute('href');
+  };
+  fromInput.addEventListener('change', updateExport);
+  toInput.addEventListener('change', updateExport);
+
+  timeline.addEventListener('click', (e) => {
+    const r = timeline.getBoundingClientRect();
+    play(endMs - windowMs + ((e.clientX - r.left) / r.width) * windowMs);
+  });
+  select.addEventListener('change', () => {
+    channel = usable.find((c) => c.id === select.value) ?? channel;
+    player?.stop();
+    void loadTimeline();
+  });
+
+  const windowButtons = WINDOWS.map(([label, ms]) => {
+    const b = h('button', { type: 'button', 'aria-pressed': String(ms === windowMs), 'data-window': String(ms) }, label);
+    b.addEventListener('click', () => {
+      windowMs = ms;
+      endMs = Math.ceil(Date.now() / 60_000) * 60_000;
+      for (const x of windowButtons) x.setAttribute('aria-pressed', String(x === b));
+      void loadTimeline();
+    });
+    return b;
+  });
+  const speedButtons = SPEEDS.map((s) => {
+    const b = h('button', { type: 'button', 'aria-pressed': String(s === speed), 'data-speed': String(s) }, `${s}×`);
+    b.addEventListener('click', () => {
+      speed = s;
+      for (const x of speedButtons) x.setAttribute('aria-pressed', String(x === b));
+      const at = player?.position() ?? startedAt;
+      if (at !== null) play(at);
+    });
+    return b;
+  });
+  const pause = h('button', { type: 'button', id: 'pause' }, 'Pause');
+  pause.addEventListener('click', () => {
+    if (!player) return;
+    player.held = !player.held;
+    if (player.held) video.pause();
+    else void video.play();
+    pause.textContent = player.held ? 'Play' : 'Pause';
+  });
+  const step = h('button', { type: 'button', id: 'step', title: 'Next frame (while paused)' }, 'Frame ▸');
+  step.addEventListener('click', () => {
+    if (!player) return;
+    player.held = true;
+    video.pause();
+    pause.textContent = 'Play';
+    video.currentTime += 0.04;
+  });
+
+  const tick = window.setInterval(() => {
+    const p = player?.position();
+    if (p === null || p === undefined) return;
+    clock.textContent = new Date(p).toLocaleTimeString();
+    cursor.style.left = `${Math.min(100, Math.max(0, ((p - (endMs - windowMs)) / windowMs) * 100))}%`;
+  }, 250);
+  show(
+    h('div', { class: 'tools' }, select, ...windowButtons, h('span', { class: 'spacer' }), ...speedButtons, pause, step, clock),
+    h('div', { class: 'timeline-wrap' }, timeline, labels),
+    h('div', { class: 'player' }, video, state),
+    h('div', { class: 'tools' }, h('label', { class: 'inline' }, 'From ', fromInput), h('label', { class: 'inline' }, 'to ', toInput), exportLink),
+  );
+  // After show(): it ends the previous view, not this one.
+  setLeave(() => {
+    window.clearInterval(tick);
+    player?.stop();
+  });
+  void loadTimeline();
+}
