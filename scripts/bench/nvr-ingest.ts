@@ -16,12 +16,11 @@
  *
  *   node dist/scripts/bench/nvr-ingest.js [cameras=2] [seconds=60]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { EventBus } from '../../firmware/core/bus.js';
 import { systemClock } from '../../firmware/core/clock.js';
 import { memoryLogger } from '../../firmware/core/log.js';
@@ -34,42 +33,19 @@ import { ntpToUnixMicros, parseRtcp } from '../../firmware/media/rtp/rtcp.js';
 import { RestreamService } from '../../firmware/restream/restream-service.js';
 import { RingStore } from '../../firmware/storage/ring-store.js';
 import { benchDisk, machine } from './storage-bench-disk.js';
+import { pct, startBenchCamera } from './camera-harness.js';
 
 const cameras = Number(process.argv[2] ?? 2);
 const seconds = Number(process.argv[3] ?? 60);
-const here = dirname(fileURLToPath(import.meta.url));
-const script = [resolve(here, '../../../scripts/sim/rtsp-camera.py'), resolve(here, '../sim/rtsp-camera.py')].find((p) => {
-  try {
-    readFileSync(p);
-    return true;
-  } catch {
-    return false;
-  }
-})!;
 const TICK = 100; // USER_HZ on Linux
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : NaN;
-};
 const procCpu = (pid: number): number => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(f[11]) + Number(f[12])) / TICK;
 };
 
-function startCamera(): Promise<{ url: string; proc: ChildProcess }> {
-  const proc = spawn('/usr/bin/python3', [script, '--port', '0', '--codec', 'h264', '--bitrate', '4000', '--fps', '25', '--width', '1280', '--height', '720'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((res, rej) => {
-    let out = '';
-    proc.once('exit', (c) => rej(new Error(`camera exited ${c}`)));
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /READY (\S+)/.exec(out);
-      if (m) res({ url: m[1]!, proc });
-    });
-  });
-}
+const startCamera = () => startBenchCamera(['--bitrate', '4000', '--fps', '25', '--width', '1280', '--height', '720']);
 
 /** A restream client measuring arrival − frame time for each video frame (from our sender reports). */
 function measureClient(port: number, path: string, user: string, password: string, out: number[]): () => void {

@@ -41,7 +41,7 @@ export interface LiveInit {
   video: { codec: string; width: number | null; height: number | null };
   /** Present when the channel's audio plays in a browser (AAC); G.711 is left out. */
   audio: { codec: string } | null;
-  /** Playback: the wall-clock time (µs) of media time 0, the keyframe the stream starts from. */
+  /** The wall-clock time (µs) of media time 0: the keyframe the stream starts from (capture time for live). */
   startUs?: number;
 }
 
@@ -123,7 +123,7 @@ export class LiveView {
           video = info;
           audio = pendingAudio;
           muxer = new Fmp4Muxer(audio ? [info, audio] : [info], { fragmentMs: 1 });
-          this.sendInit(ws, channel, stream, muxer, info, audio);
+          this.sendInit(ws, channel, stream, muxer, info, audio, frame.time);
         }
         if (!muxer) return;
         this.push(ws, muxer, 0, frame, () => skipping, (s) => (skipping = s), maxBehind);
@@ -134,7 +134,7 @@ export class LiveView {
     this.d.log.info('live viewer', { channel, stream });
   }
 
-  private sendInit(ws: WebSocket, channel: string, stream: 'main' | 'sub', muxer: Fmp4Muxer, v: StreamInfo, a: StreamInfo | undefined): void {
+  private sendInit(ws: WebSocket, channel: string, stream: 'main' | 'sub', muxer: Fmp4Muxer, v: StreamInfo, a: StreamInfo | undefined, startUs: number): void {
     const init: LiveInit = {
       type: 'init',
       channel,
@@ -142,6 +142,7 @@ export class LiveView {
       mime: mimeType(a ? [v, a] : [v]),
       video: { codec: v.codec, width: v.width ?? null, height: v.height ?? null },
       audio: a ? { codec: a.codec } : null,
+      startUs,
     };
     ws.sendText(JSON.stringify(init));
     ws.sendBinary(muxer.init);

@@ -98,7 +98,7 @@ t.test('the live view socket', async (t) => {
     // Each frame is its own fragment once the next one arrives: all but the last.
     await c.until((m) => binaries(m).length >= sent.length);
     const init = JSON.parse((c.messages[0] as { text: string }).text) as { type: string; mime: string; video: { width: number } };
-    t.match(init, { type: 'init', mime: /^video\/mp4; codecs="avc1\.[0-9a-f]{6}"$/, video: { codec: 'h264', width: 320, height: 240 } }, `init message ${init.mime}`);
+    t.match(init, { type: 'init', mime: /^video\/mp4; codecs="avc1\.[0-9a-f]{6}"$/, video: { codec: 'h264', width: 320, height: 240 }, startUs: sent[0]!.time }, `init message ${init.mime}, media time 0 at the keyframe's capture time`);
     const file = join(media, 'live.mp4');
     writeFileSync(file, Buffer.concat(binaries(c.messages)));
     const p = await ffprobe(file, ['-count_frames']);
