@@ -21,6 +21,11 @@ export type LogSink = (record: LogRecord, line: string) => void;
 
 const SECRET_KEY = /pass(word)?|secret|token|credential|authorization|cookie|private.?key|api.?key/i;
 
+/** Whether a field of this name holds a secret (redacted in logs and in the config the API shows). */
+export function isSecretKey(key: string): boolean {
+  return SECRET_KEY.test(key);
+}
+
 /** Replaces the values of secret-looking keys, and passwords inside URLs, with "***". */
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > 6) return '[deep]';

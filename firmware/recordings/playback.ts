@@ -70,6 +70,12 @@ export async function* playback(store: PlaybackStore, req: PlaybackRequest): Asy
     for await (const chunk of cursor) {
       for (const frame of chunk.frames) {
         if (signal?.aborted) return;
+        // The lead-in from the keyframe before the asked time is for the decoder, not to be watched: sent at once.
+        if (frame.time < req.fromUs) {
+          prev = frame.time;
+          yield { info: chunk.info, frame };
+          continue;
+        }
         // After a gap the clock starts again at the next recorded frame.
         const afterGap = prev !== undefined && gaps.some((g) => g.start >= prev! && g.end <= frame.time);
         if (anchor === undefined || afterGap) anchor = { media: frame.time, wall: clock.monotonic() };

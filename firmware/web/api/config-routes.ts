@@ -1,5 +1,6 @@
 import { json, object, string } from '../../core/schema.js';
-import { redact } from '../../core/log.js';
+import { isSecretKey, redact } from '../../core/log.js';
+import { configSchema } from '../../config/schema.js';
 import { SchemaError } from '../../core/schema.js';
 import { SettingPathError } from '../../config/paths.js';
 import type { ConfigStore } from '../../config/store.js';
@@ -20,20 +21,55 @@ export function addConfigRoutes(router: Router, d: ConfigRouteDeps): void {
   });
 
   router.add({
+    method: 'GET', path: '/api/v1/config/schema', access: 'admin', summary: 'the config as JSON Schema: types, limits, defaults and descriptions (the settings pages are built from it)',
+    handler: async () => ({ body: { schema: configSchema.toJsonSchema() } }),
+  });
+
+  router.add({
     method: 'PATCH', path: '/api/v1/config', access: 'admin', summary: 'change one setting by its dotted path',
     body: object({ path: string({ min: 1, max: 200 }), value: json() }),
     handler: async ({ body, account, from }) => {
       try {
-        await d.config.set(body.path, body.value);
+        let current: unknown;
+        try {
+          current = d.config.getPath(body.path);
+        } catch {
+          current = undefined; // a new array item
+        }
+        const leaf = body.path.split('.').at(-1)!;
+        await d.config.set(body.path, isSecretKey(leaf) && body.value === '***' ? current : keepSecrets(body.value, current));
       } catch (e) {
         if (e instanceof SchemaError || e instanceof SettingPathError) throw new HttpError(422, 'invalid', e.message);
         throw e;
       }
       await d.audit.record('setting-changed', account!.name, from, { path: body.path });
       // Redact by the setting's own name, so a changed password is never echoed back.
-      const leaf = body.path.split('.').at(-1)!;
-      const shown = (redact({ [leaf]: d.config.getPath(body.path) }) as Record<string, unknown>)[leaf];
+      const name = body.path.split('.').at(-1)!;
+      const shown = (redact({ [name]: d.config.getPath(body.path) }) as Record<string, unknown>)[name];
       return { body: { path: body.path, value: shown } };
     },
   });
+}
+
+/**
+ * The page only ever sees secrets as "***": a section written back with that
+ * placeholder keeps the stored secret (array items matched by their id, so
+ * removing a channel does not hand its password to the next one).
+ */
+export function keepSecrets(next: unknown, current: unknown): unknown {
+  if (Array.isArray(next)) {
+    const old = Array.isArray(current) ? current : [];
+    return next.map((item, i) => {
+      const id = (item as { id?: unknown } | null)?.id;
+      const match = id !== undefined ? old.find((o) => (o as { id?: unknown } | null)?.id === id) : old[i];
+      return keepSecrets(item, match);
+    });
+  }
+  if (next && typeof next === 'object') {
+    const old = current && typeof current === 'object' && !Array.isArray(current) ? (current as Record<string, unknown>) : {};
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(next)) out[k] = isSecretKey(k) && v === '***' ? old[k] : keepSecrets(v, old[k]);
+    return out;
+  }
+  return next;
 }

@@ -4,6 +4,7 @@
 // Every string from the box goes into textContent, never into HTML.
 import { LivePlayer } from './live-player.js';
 import { playbackView } from './playback.js';
+import { settingsView } from './settings.js';
 import { api, ApiError, h, session, type Account, type Channel } from './ui.js';
 
 const app = document.getElementById('app')!;
@@ -82,6 +83,7 @@ async function signedIn(account: Account): Promise<void> {
   const views: [string, () => void][] = [
     ['Live', () => liveView(channels.filter((c) => c.rights.includes('live')))],
     ['Playback', () => playbackView(channels, show, (f) => (leave = f))],
+    ...(account.role === 'admin' ? ([['Settings', () => void settingsView(show).catch((e: Error) => show(h('p', { class: 'error' }, e.message)))]] as [string, () => void][]) : []),
   ];
   const buttons = views.map(([name, open]) => {
     const b = h('button', { type: 'button', 'data-view': name.toLowerCase() }, name);

@@ -161,10 +161,46 @@ if (!existsSync(CHROMIUM)) {
     t.ok(Number(probe.format.duration) > 2, `and holds the recording from the clicked moment on (${probe.format.duration} s)`);
     if (shots) await page.screenshot({ path: join(shots, 'playback.png') });
 
+    // Settings: a change in the page is the box's config, checked by the box, kept across a restart.
+    await page.click('nav button[data-view=settings]');
+    await page.click('button[data-section=system]');
+    const nameInput = page.locator('input[name="system.name"]');
+    t.equal(await nameInput.inputValue(), 'Yard Gate', 'the settings show the box name from its config');
+    await nameInput.fill('Back Yard');
+    await nameInput.press('Tab');
+    const nameNote = page.locator('label.setting:has(input[name="system.name"]) .note-inline');
+    await waitFor('the name saved', async () => !/saving|^$/.test((await nameNote.textContent()) ?? ''), 15_000);
+    t.equal(await nameNote.textContent(), 'saved', 'the box says the new name is saved');
+    await page.click('button[data-section=network]');
+    const port = page.locator('input[name="network.httpsPort"]');
+    await port.fill('70000');
+    await port.press('Tab');
+    const refusal = page.locator('label.setting:has(input[name="network.httpsPort"]) .note-inline.error');
+    await refusal.waitFor();
+    t.match(await refusal.textContent(), /httpsPort/, `an impossible port is refused by the box: ${await refusal.textContent()}`);
+    if (shots) await page.screenshot({ path: join(shots, 'settings.png') });
+
     // The refused weak password (422) and wrong password (401) are the browser's own log lines for answers the test asked for.
     const unexpected = problems.filter((p) => !/Failed to load resource: the server responded with a status of (422|401)/.test(p));
     t.same(unexpected, [], 'no script or network errors in the page');
     fw.child.kill('SIGTERM');
     t.equal((await fw.exited).code, 0, 'the firmware stops cleanly with viewers connected');
+
+    const again = startFirmware(common);
+    t.teardown(() => void again.child.kill('SIGKILL'));
+    t.match((await dvr(['config', 'get', 'system.name', ...common])).stdout, /Back Yard/, '`dvr config get` shows the name set in the page');
+    t.match((await dvr(['config', 'get', 'network.httpsPort', ...common])).stdout, new RegExp(String(https)), 'and the refused port left the old one');
+    await waitFor('the page after the restart', async () => {
+      await page.goto(url).catch(() => undefined);
+      return page.getByRole('heading', { name: 'Log in' }).isVisible();
+    }, 30_000);
+    await page.fill('input[name=name]', 'installer');
+    await page.fill('input[name=password]', PASSWORD);
+    await page.click('button[type=submit]');
+    await page.click('nav button[data-view=settings]');
+    await page.click('button[data-section=system]');
+    t.equal(await page.locator('input[name="system.name"]').inputValue(), 'Back Yard', 'after a restart the page shows the name it set');
+    again.child.kill('SIGTERM');
+    t.equal((await again.exited).code, 0);
   });
 }
