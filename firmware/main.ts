@@ -127,6 +127,7 @@ export class Firmware {
       passwords: hooks,
       live: () => this.live,
       store: () => this.store,
+      version: this.version,
     });
     this.supervisor.add(web);
     if (this.board.watchdog) this.supervisor.add(new WatchdogService(this.board.watchdog, this.log.child('watchdog')));

@@ -17,7 +17,9 @@ export type AuditAction =
   | 'deletion'
   | 'lock'
   | 'unlock'
-  | 'factory-reset';
+  | 'factory-reset'
+  | 'token-created'
+  | 'token-revoked';
 
 export interface AuditRecord {
   t: string;

@@ -14,6 +14,9 @@ import { LoginGuard } from './auth/login-guard.js';
 import { SessionStore } from './auth/sessions.js';
 import { UserStore, type PasswordHooks } from './auth/users.js';
 import { WebAuth } from './auth/web-auth.js';
+import { ApiTokenStore } from './auth/tokens.js';
+import { addTokenRoutes } from './api/token-routes.js';
+import { addOpenApiRoute } from './api/openapi.js';
 import { rightsOn } from './auth/roles.js';
 import { LiveView, type LiveSources } from './live/live-view.js';
 import type { SocketAuth } from './live/socket-auth.js';
@@ -45,6 +48,8 @@ export interface WebServiceDeps {
   live?: () => LiveSources | undefined;
   /** The recording store, for the timeline, playback and export (none: those answer 503). */
   store?: () => RingStore | undefined;
+  /** The firmware version, for the API document. */
+  version?: string;
   /** Where the built page is (default: page/ beside this module). */
   pageDir?: string;
 }
@@ -81,7 +86,9 @@ export class WebService implements Service {
     await audit.open();
     this.audit = audit;
     const sessions = new SessionStore(clock);
-    const auth = new WebAuth(users, sessions);
+    const tokens = new ApiTokenStore(this.deps.dataDir, clock);
+    await tokens.load();
+    const auth = new WebAuth(users, sessions, tokens);
     const router = new Router(auth, log);
     this.router = router;
     const socketAuth: SocketAuth = {
@@ -106,6 +113,8 @@ export class WebService implements Service {
     addAuthRoutes(router, { users, sessions, guard: new LoginGuard(clock), audit });
     addConfigRoutes(router, { config: this.deps.config, audit });
     addChannelRoutes(router, { config: this.deps.config });
+    addTokenRoutes(router, { tokens, audit });
+    addOpenApiRoute(router, this.deps.version ?? 'dev');
     addRecordingRoutes(router, { store, clock, audit, channels: channelIds });
     const page = await loadPageAssets(this.deps.pageDir ?? join(dirname(fileURLToPath(import.meta.url)), 'page'));
     if (!(page instanceof Map)) log.warn('the web page is not built: the API works, the page does not', { missing: page.missing });

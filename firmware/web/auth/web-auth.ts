@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { ApiTokenStore } from './tokens.js';
 import { HttpError } from '../http/errors.js';
 import type { Authenticator } from '../http/router.js';
 import type { SessionStore } from './sessions.js';
@@ -32,6 +33,7 @@ export class WebAuth implements Authenticator {
   constructor(
     private readonly users: UserStore,
     private readonly sessions: SessionStore,
+    private readonly tokens?: ApiTokenStore,
   ) {}
 
   setupNeeded(): boolean {
@@ -39,6 +41,14 @@ export class WebAuth implements Authenticator {
   }
 
   async identify(req: IncomingMessage, method: string): Promise<{ account: Account; sessionId: string | null } | null> {
+    const bearer = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
+    if (bearer) {
+      // An API token: no cookie, no session, no CSRF (browsers never send it on their own).
+      const token = this.tokens?.verify(bearer[1]!) ?? null;
+      const account = token === null ? null : this.users.get(token.user);
+      // A token older than its account belonged to a removed account of the same name.
+      return account && account.created <= token!.created ? { account, sessionId: null } : null;
+    }
     const id = parseCookies(req.headers.cookie)[SESSION_COOKIE];
     const session = this.sessions.get(id);
     if (!session) return null;

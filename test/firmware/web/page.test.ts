@@ -147,9 +147,9 @@ if (!existsSync(CHROMIUM)) {
     await waitFor('the recording playing', async () => (await playing()).ready >= 2, 15_000);
     t.comment(`first recorded picture ${Date.now() - clickedAt} ms after the click on the timeline (test-side, includes the page's polling)`);
     const p0 = await playing();
-    await new Promise((r) => setTimeout(r, 1500));
-    const p1 = await playing();
-    t.ok(p1.time > p0.time + 0.8, `the recording plays (${(p1.time - p0.time).toFixed(2)} s in 1.5 s)`);
+    const started = Date.now();
+    await waitFor('the recording advancing', async () => (await playing()).time > p0.time + 1, 15_000);
+    t.pass(`the recording plays (1 s of it in ${Date.now() - started} ms)`);
     t.match(await page.textContent('#position'), /\d{1,2}:\d{2}:\d{2}/, 'the position shows the recorded time of day');
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
     const saved = join(varDir, 'export.mp4');
