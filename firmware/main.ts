@@ -127,6 +127,7 @@ export class Firmware {
       passwords: hooks,
       live: () => this.live,
       store: () => this.store,
+      ptz: () => this.ptz,
       version: this.version,
     });
     this.supervisor.add(web);

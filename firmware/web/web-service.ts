@@ -17,6 +17,7 @@ import { WebAuth } from './auth/web-auth.js';
 import { ApiTokenStore } from './auth/tokens.js';
 import { addTokenRoutes } from './api/token-routes.js';
 import { addOpenApiRoute } from './api/openapi.js';
+import { addPtzRoutes, type PtzByChannel } from './api/ptz-routes.js';
 import { rightsOn } from './auth/roles.js';
 import { LiveView, type LiveSources } from './live/live-view.js';
 import type { SocketAuth } from './live/socket-auth.js';
@@ -48,6 +49,8 @@ export interface WebServiceDeps {
   live?: () => LiveSources | undefined;
   /** The recording store, for the timeline, playback and export (none: those answer 503). */
   store?: () => RingStore | undefined;
+  /** The PTZ domes by channel (none: PTZ routes answer 404). */
+  ptz?: () => PtzByChannel | undefined;
   /** The firmware version, for the API document. */
   version?: string;
   /** Where the built page is (default: page/ beside this module). */
@@ -112,7 +115,9 @@ export class WebService implements Service {
     router.add({ method: 'GET', path: '/healthz', access: 'public', summary: 'liveness for monitoring: ok or degraded, nothing else', handler: async () => this.health() });
     addAuthRoutes(router, { users, sessions, guard: new LoginGuard(clock), audit });
     addConfigRoutes(router, { config: this.deps.config, audit });
-    addChannelRoutes(router, { config: this.deps.config });
+    const ptz = () => this.deps.ptz?.();
+    addChannelRoutes(router, { config: this.deps.config, hasPtz: (c) => ptz()?.domeOfChannel(c) !== undefined });
+    addPtzRoutes(router, { ptz });
     addTokenRoutes(router, { tokens, audit });
     addOpenApiRoute(router, this.deps.version ?? 'dev');
     addRecordingRoutes(router, { store, clock, audit, channels: channelIds });

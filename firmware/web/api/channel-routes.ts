@@ -8,21 +8,23 @@ export interface ChannelSummary {
   kind: 'ip' | 'analog';
   /** Whether a sub stream exists (grids use it; single view uses main). */
   sub: boolean;
+  /** Whether the channel has a PTZ dome (Pelco or ONVIF). */
+  ptz: boolean;
   /** What the caller may do on this channel. */
   rights: Right[];
 }
 
 /** The channels the caller may see at all, with their rights: what the live grid is built from. */
-export function addChannelRoutes(router: Router, d: { config: ConfigStore }): void {
+export function addChannelRoutes(router: Router, d: { config: ConfigStore; hasPtz?: (channel: string) => boolean }): void {
   router.add({
     method: 'GET', path: '/api/v1/channels', access: 'viewer', summary: 'the channels I may see, with my rights on each',
     handler: async ({ account }) => {
       const c = d.config.get();
-      const all: Omit<ChannelSummary, 'rights'>[] = [
+      const all: Omit<ChannelSummary, 'rights' | 'ptz'>[] = [
         ...c.dvrChannels.filter((x) => x.enabled).map((x) => ({ id: x.id, name: x.name, kind: 'analog' as const, sub: x.sub !== null })),
         ...c.channels.filter((x) => x.enabled).map((x) => ({ id: x.id, name: x.name, kind: 'ip' as const, sub: x.sub !== null })),
       ];
-      const channels = all.map((x) => ({ ...x, rights: rightsOn(account!.role, account!.channels, x.id) })).filter((x) => x.rights.length > 0);
+      const channels = all.map((x) => ({ ...x, ptz: d.hasPtz?.(x.id) ?? false, rights: rightsOn(account!.role, account!.channels, x.id) })).filter((x) => x.rights.length > 0);
       return { body: { channels } };
     },
   });

@@ -5,6 +5,7 @@
 import { LivePlayer } from './live-player.js';
 import { playbackView } from './playback.js';
 import { settingsView } from './settings.js';
+import { ptzPanel } from './ptz-panel.js';
 import { api, ApiError, h, session, type Account, type Channel } from './ui.js';
 
 const app = document.getElementById('app')!;
@@ -126,6 +127,7 @@ function liveView(channels: Channel[]): void {
       render();
     });
     if (single) zoomable(t, video);
+    if (single && c.ptz && c.rights.includes('ptz')) t.append(ptzPanel(c.id, (s) => (state.textContent = s)));
     return t;
   };
   const render = () => {

@@ -4,6 +4,7 @@
 // box's verdict shown beside it. Lists (channels, rules...) show each item
 // with its fields, and add or remove items as JSON the box validates.
 // Secrets come as "***" and stay unchanged unless a new one is typed.
+import { auditView, usersView } from './admin.js';
 import { api, h } from './ui.js';
 
 interface JsonSchema {
@@ -167,7 +168,8 @@ export async function settingsView(show: (...n: Node[]) => void): Promise<void> 
     api<{ schema: JsonSchema }>('GET', '/api/v1/config/schema'),
     api<{ config: Record<string, unknown> }>('GET', '/api/v1/config'),
   ]);
-  const keys = Object.keys(schema.properties ?? {}).filter((k) => k !== 'version');
+  const extra: Record<string, () => Promise<HTMLElement>> = { users: usersView, audit: auditView };
+  const keys = [...Object.keys(schema.properties ?? {}).filter((k) => k !== 'version'), ...Object.keys(extra)];
   let current = sessionStorage.getItem('settings-tab') ?? keys[0]!;
   if (!keys.includes(current)) current = keys[0]!;
   const body = h('div', { class: 'settings-body' });
@@ -182,7 +184,14 @@ export async function settingsView(show: (...n: Node[]) => void): Promise<void> 
     return b;
   });
   const reload = () => void settingsView(show);
-  const render = () => body.replaceChildren(section(current, current, schema.properties![current]!, config[current], reload));
+  const render = () => {
+    const page = extra[current];
+    if (!page) return body.replaceChildren(section(current, current, schema.properties![current]!, config[current], reload));
+    page().then(
+      (el) => body.replaceChildren(el),
+      (e: Error) => body.replaceChildren(h('p', { class: 'error' }, e.message)),
+    );
+  };
   show(h('div', { class: 'tools tabs' }, ...tabs), body);
   render();
 }

@@ -11,6 +11,7 @@ export interface Channel {
   name: string;
   kind: 'ip' | 'analog';
   sub: boolean;
+  ptz: boolean;
   rights: string[];
 }
 

@@ -6,13 +6,14 @@
 // session, the single view and logout/login work.
 import t from 'tap';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONFIG_VERSION } from '../../../firmware/config/schema.js';
 import { dvr, freePort, startFirmware, waitFor } from '../../helpers/firmware.js';
 import { startCamera } from '../media/rtsp/camera.js';
+import { OnvifCameraSim } from '../../fixtures/onvif-camera/simulator.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const run = promisify(execFile);
@@ -42,6 +43,11 @@ if (!existsSync(CHROMIUM)) {
   t.test('first boot, live grid, reload, single view, logout and login in Chromium', async (t) => {
     const camera = await startCamera();
     t.teardown(() => camera.stop());
+    // cam1 is also a PTZ dome, by ONVIF (the camera simulator), with a preset.
+    const sim = new OnvifCameraSim({ streams: { main: { uri: camera.url, width: 704, height: 576 }, sub: { uri: camera.url, width: 704, height: 576 } }, discoveryPort: null });
+    await sim.start();
+    t.teardown(() => sim.stop());
+    sim.ptz.presets.set('3', { token: '3', name: 'Gate', position: { x: 0.5, y: -0.2, zoom: 0 } });
     const varDir = mkdtempSync(join(tmpdir(), 'dvr-page-'));
     mkdirSync(join(varDir, 'data', 'config'), { recursive: true });
     const https = await freePort();
@@ -53,18 +59,32 @@ if (!existsSync(CHROMIUM)) {
         system: { name: 'Yard Gate' },
         network: { httpPort: await freePort(), httpsPort: https, rtspPort: await freePort(), bindAddress: '127.0.0.1' },
         // cam1 records (the playback part below plays it back); the others are live only.
-        channels: names.map((name, i) => ({ id: `cam${i + 1}`, name, main: { url: camera.url }, recording: { mode: i === 0 ? 'continuous' : 'off' } })),
+        channels: names.map((name, i) => ({
+          id: `cam${i + 1}`,
+          name,
+          main: { url: camera.url },
+          recording: { mode: i === 0 ? 'continuous' : 'off' },
+          ...(i === 0 ? { username: 'admin', password: 'admin12345', onvif: { host: '127.0.0.1', port: sim.port, ptz: true, events: false } } : {}),
+        })),
       }),
     );
     const common = ['--board', 'sim', '--var', varDir];
     const fw = startFirmware(common);
     t.teardown(() => void fw.child.kill('SIGKILL'));
     type Status = { channels: { channel: string; state: string }[] };
+    let status = '';
     await waitFor(
       'four channels streaming',
-      async () => (JSON.parse((await dvr(['status', '--json', ...common])).stdout || '{"channels":[]}') as Status).channels.filter((c) => c.state === 'streaming').length === 4,
-      60_000,
-    );
+      async () => {
+        status = (await dvr(['status', '--json', ...common])).stdout;
+        return (JSON.parse(status || '{"channels":[]}') as Status).channels.filter((c) => c.state === 'streaming').length === 4;
+      },
+      // Generous: in the full suite a QEMU guest may be booting beside this test.
+      120_000,
+    ).catch((e: Error) => {
+      const channels = status ? JSON.stringify((JSON.parse(status) as { channels: unknown }).channels) : '(no status answer)';
+      throw new Error(`${e.message}\nchannels: ${channels}\nfirmware log: ${fw.logs.slice(-25).join('\n')}`);
+    });
 
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -120,6 +140,29 @@ if (!existsSync(CHROMIUM)) {
     });
     t.equal((await tiles())[0]!.stream, 'main', 'a channel alone plays its main stream');
     await page.click('#grid .tile[data-channel=cam2]');
+    await waitFor('back to the grid', async () => (await tiles()).length === 4);
+    t.equal(await page.locator('.ptz').count(), 0, 'no PTZ controls on the grid');
+
+    // PTZ from the page: hold an arrow, the dome turns; a preset sends it there.
+    await page.click('#grid .tile[data-channel=cam1]');
+    const right = page.locator('.ptz button[data-ptz=right]');
+    await right.waitFor();
+    t.equal(await page.locator('#grid .tile[data-channel=cam2] .ptz').count(), 0);
+    const x0 = sim.ptz.position().x;
+    await right.hover();
+    await page.mouse.down();
+    await waitFor('the dome turning right', async () => sim.ptz.position().x > x0 + 0.05, 10_000);
+    await page.mouse.up();
+    await waitFor('the dome stopped', async () => !sim.ptz.moving().panTilt, 10_000);
+    t.pass(`holding ▶ turned the simulated dome right (x ${x0.toFixed(2)} → ${sim.ptz.position().x.toFixed(2)}) and letting go stopped it`);
+    await page.locator('.ptz select[name=preset] option[value="3"]').waitFor({ state: 'attached' });
+    await page.selectOption('.ptz select[name=preset]', '3');
+    await page.click('.ptz button[data-ptz=preset]');
+    await waitFor('the dome at preset 3', async () => Math.abs(sim.ptz.position().x - 0.5) < 0.01, 10_000);
+    t.pass('preset 3 (Gate) from the page sent the dome there');
+    if (shots) await page.screenshot({ path: join(shots, 'live-single-ptz.png') });
+    t.equal(await page.locator('#grid .tile').count(), 1, 'using the controls kept the single view');
+    await page.click('#grid .tile[data-channel=cam1] video');
     await waitFor('back to the grid', async () => (await tiles()).length === 4);
 
     await page.getByRole('button', { name: 'Log out' }).click();
@@ -179,6 +222,24 @@ if (!existsSync(CHROMIUM)) {
     await refusal.waitFor();
     t.match(await refusal.textContent(), /httpsPort/, `an impossible port is refused by the box: ${await refusal.textContent()}`);
     if (shots) await page.screenshot({ path: join(shots, 'settings.png') });
+
+    // Accounts and the audit log.
+    await page.click('button[data-section=users]');
+    await page.fill('input[name=new-name]', 'guard');
+    await page.fill('input[name=new-password]', 'Night-Shift-77');
+    await page.selectOption('select[name=new-role]', 'viewer');
+    await page.click('#users button[type=submit]');
+    await page.locator('tr[data-user=guard]').waitFor();
+    t.equal(await page.locator('select[name=role-guard]').inputValue(), 'viewer', 'the new viewer account is listed');
+    await page.click('button[data-section=audit]');
+    await page.locator('#audit tbody tr').first().waitFor();
+    const actions = await page.locator('#audit tbody tr td:nth-child(2)').allTextContents();
+    for (const a of ['setup', 'login-failed', 'login', 'setting-changed', 'export', 'user-added']) t.ok(actions.includes(a), `the audit log shows ${a}`);
+    const [auditFile] = await Promise.all([page.waitForEvent('download'), page.click('#audit-download')]);
+    const auditPath = join(varDir, 'audit.jsonl');
+    await auditFile.saveAs(auditPath);
+    const lines = readFileSync(auditPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; user: string });
+    t.ok(lines.some((l) => l.action === 'user-added' && l.user === 'installer'), `the downloaded audit log holds every record (${lines.length})`);
 
     // The refused weak password (422) and wrong password (401) are the browser's own log lines for answers the test asked for.
     const unexpected = problems.filter((p) => !/Failed to load resource: the server responded with a status of (422|401)/.test(p));
