@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { object, string } from '../../core/schema.js';
 import type { Clock } from '../../core/clock.js';
 import { exportToStream, RecordingError } from '../../recordings/export.js';
 import { listRecordings } from '../../recordings/list.js';
@@ -41,8 +42,34 @@ function range(q: URLSearchParams, nowUs: number, maxUs: number): { from: number
   }
 }
 
-/** The timeline (recorded segments, gaps, locks) and MP4 export of a channel's recordings. */
+/** The timeline (recorded segments, gaps, locks), MP4 export and evidence locks of a channel's recordings. */
 export function addRecordingRoutes(router: Router, d: RecordingRouteDeps): void {
+  router.add({
+    method: 'POST', path: '/api/v1/recordings/:channel/locks', access: 'operator', summary: 'lock from..to of a channel against overwrite and deletion (evidence)',
+    body: object({ from: string({ min: 1, max: 40 }), to: string({ min: 1, max: 40 }), reason: string({ min: 1, max: 200 }) }),
+    handler: async ({ params, body, account, from: client }) => {
+      const channel = params.channel!;
+      const store = need(d, account!, channel, 'playback');
+      const r = range(new URLSearchParams({ from: body.from, to: body.to }), d.clock.now() * 1000, MAX_LIST_US);
+      const lock = store.lock({ channel, start: r.from, end: r.to, reason: body.reason });
+      await d.audit.record('lock', account!.name, client, { channel, id: lock.id, from: isoTime(r.from), to: isoTime(r.to), reason: body.reason });
+      return { status: 201, body: { lock } };
+    },
+  });
+
+  router.add({
+    method: 'DELETE', path: '/api/v1/recordings/:channel/locks/:id', access: 'operator', summary: 'remove a lock: its range is overwritten in turn again',
+    handler: async ({ params, account, from: client }) => {
+      const channel = params.channel!;
+      const store = need(d, account!, channel, 'playback');
+      const id = params.id!;
+      // Only a lock of this channel, so the right checked above is the right that counts.
+      if (!store.timeline(channel, 'main', 0, Number.MAX_SAFE_INTEGER).locks.some((l) => l.id === id) || !store.unlock(id)) throw notFound('no such lock on this channel');
+      await d.audit.record('unlock', account!.name, client, { channel, id });
+      return { status: 204 };
+    },
+  });
+
   router.add({
     method: 'GET', path: '/api/v1/recordings/:channel', access: 'viewer', summary: 'recorded segments, gaps and locks of a channel between from and to (playback right)',
     handler: async ({ params, query, account }) => {

@@ -12,7 +12,7 @@ interface Span {
 interface RecordingList {
   segments: Span[];
   gaps: Span[];
-  locks: (Span & { reason: string })[];
+  locks: (Span & { id: string; reason: string })[];
 }
 
 const WINDOWS = [
@@ -53,6 +53,19 @@ export function playbackView(channels: Channel[], show: (...n: Node[]) => void, 
   const fromInput = h('input', { type: 'datetime-local', step: '1', name: 'export-from' });
   const toInput = h('input', { type: 'datetime-local', step: '1', name: 'export-to' });
   const exportLink = h('a', { class: 'button', id: 'export', download: '' }, 'Export MP4');
+  const lockList = h('ul', { class: 'locks', id: 'locks' });
+  const lockButton = h('button', { type: 'button', id: 'lock' }, 'Lock range');
+  lockButton.addEventListener('click', () => {
+    const f = fromLocalInput(fromInput.value);
+    const t = fromLocalInput(toInput.value);
+    if (!(t > f)) return void (state.textContent = 'choose a range to lock: from before to');
+    const reason = prompt('Why is this range kept? (shown with the lock)', 'evidence');
+    if (!reason) return;
+    api('POST', `/api/v1/recordings/${encodeURIComponent(channel.id)}/locks`, { from: new Date(f).toISOString(), to: new Date(t).toISOString(), reason }).then(
+      () => void loadTimeline(),
+      (e: Error) => (state.textContent = e.message),
+    );
+  });
 
   const labels = h('div', { class: 'timeline-labels' });
   const loadTimeline = async () => {
@@ -75,6 +88,19 @@ export function playbackView(channels: Channel[], show: (...n: Node[]) => void, 
       return el;
     };
     timeline.replaceChildren(...list.segments.map((s) => bar('segment', s)), ...list.locks.map((s) => bar('lock', s)), cursor);
+    lockList.replaceChildren(
+      ...list.locks.map((l) => {
+        const unlock = h('button', { type: 'button', 'data-unlock': l.id }, 'Unlock');
+        unlock.addEventListener('click', () => {
+          if (!confirm('Unlock this range? It will be overwritten in turn like any recording.')) return;
+          api('DELETE', `/api/v1/recordings/${encodeURIComponent(channel.id)}/locks/${encodeURIComponent(l.id)}`).then(
+            () => void loadTimeline(),
+            (e: Error) => (state.textContent = e.message),
+          );
+        });
+        return h('li', { class: 'lock-item' }, `Locked ${new Date(l.start / 1000).toLocaleString()} – ${new Date(l.end / 1000).toLocaleTimeString()}: ${l.reason} `, unlock);
+      }),
+    );
     state.textContent = list.segments.length ? '' : 'nothing recorded in this window';
   };
 
@@ -153,9 +179,9 @@ export function playbackView(channels: Channel[], show: (...n: Node[]) => void, 
   }, 250);
   show(
     h('div', { class: 'tools' }, select, ...windowButtons, h('span', { class: 'spacer' }), ...speedButtons, pause, step, clock),
-    h('div', { class: 'timeline-wrap' }, timeline, labels),
+    h('div', { class: 'timeline-wrap' }, timeline, labels, lockList),
     h('div', { class: 'player' }, video, state),
-    h('div', { class: 'tools' }, h('label', { class: 'inline' }, 'From ', fromInput), h('label', { class: 'inline' }, 'to ', toInput), exportLink),
+    h('div', { class: 'tools' }, h('label', { class: 'inline' }, 'From ', fromInput), h('label', { class: 'inline' }, 'to ', toInput), exportLink, lockButton),
   );
   // After show(): it ends the previous view, not this one.
   setLeave(() => {

@@ -202,7 +202,15 @@ if (!existsSync(CHROMIUM)) {
     const probe = JSON.parse(stdout) as { streams: { codec_name: string; width: number }[]; format: { duration: string } };
     t.match(probe.streams[0], { codec_name: 'h264', width: 704 }, 'ffprobe: the exported file is the camera\'s H.264');
     t.ok(Number(probe.format.duration) > 2, `and holds the recording from the clicked moment on (${probe.format.duration} s)`);
+    page.once('dialog', (d) => void d.accept('break-in at the gate'));
+    await page.click('#lock');
+    await page.locator('#locks li', { hasText: 'break-in at the gate' }).waitFor();
+    t.equal(await page.locator('#timeline .lock').count(), 1, 'the locked range shows on the timeline');
     if (shots) await page.screenshot({ path: join(shots, 'playback.png') });
+    page.once('dialog', (d) => void d.accept());
+    await page.click('#locks button[data-unlock]');
+    await waitFor('the lock gone', async () => (await page.locator('#timeline .lock').count()) === 0, 10_000);
+    t.pass('unlocked from the page');
 
     // Settings: a change in the page is the box's config, checked by the box, kept across a restart.
     await page.click('nav button[data-view=settings]');
@@ -234,7 +242,7 @@ if (!existsSync(CHROMIUM)) {
     await page.click('button[data-section=audit]');
     await page.locator('#audit tbody tr').first().waitFor();
     const actions = await page.locator('#audit tbody tr td:nth-child(2)').allTextContents();
-    for (const a of ['setup', 'login-failed', 'login', 'setting-changed', 'export', 'user-added']) t.ok(actions.includes(a), `the audit log shows ${a}`);
+    for (const a of ['setup', 'login-failed', 'login', 'setting-changed', 'export', 'lock', 'unlock', 'user-added']) t.ok(actions.includes(a), `the audit log shows ${a}`);
     const [auditFile] = await Promise.all([page.waitForEvent('download'), page.click('#audit-download')]);
     const auditPath = join(varDir, 'audit.jsonl');
     await auditFile.saveAs(auditPath);

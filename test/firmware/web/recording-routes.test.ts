@@ -99,4 +99,25 @@ t.test('timeline, export and playback of a recorded channel', async (t) => {
   t.equal(await refused(`/api/v1/playback/yard?from=${isoTime(at)}`, guard), 403, 'no playback right: 403');
   t.equal(await refused(`/api/v1/playback/yard?from=${isoTime(at)}`, ''), 401, 'no session: 401');
   t.equal(web.playback!.sessionCount, 0, 'no playback left running');
+
+  // Evidence locks: an operator locks a range, the timeline shows it, unlocking gives it back to the ring.
+  const csrf = JSON.parse((await call('GET', '/api/v1/me', admin)).body.toString()).csrf as string;
+  const lockCall = (method: string, path: string, cookie: string, body?: unknown) =>
+    new Promise<{ status: number; json: any }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path, method, ca, servername: 'localhost', headers: { cookie, 'x-csrf-token': csrf, ...(body ? { 'content-type': 'application/json' } : {}) } }, (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode!, json: text ? JSON.parse(text) : null }));
+      });
+      req.on('error', reject);
+      req.end(body ? JSON.stringify(body) : undefined);
+    });
+  const made = await lockCall('POST', '/api/v1/recordings/yard/locks', admin, { from: isoTime(first + 1e6), to: isoTime(first + 3e6), reason: 'break-in' });
+  t.equal(made.status, 201, 'locked');
+  const locks = JSON.parse((await call('GET', `/api/v1/recordings/yard?${q(first - 60e6, last + 60e6)}`, admin)).body.toString()).locks as { id: string; reason: string; start: number }[];
+  t.match(locks, [{ id: made.json.lock.id, reason: 'break-in', start: first + 1e6 }], 'the timeline shows the lock');
+  t.equal((await lockCall('POST', '/api/v1/recordings/yard/locks', admin, { from: isoTime(first + 3e6), to: isoTime(first + 1e6), reason: 'x' })).status, 400, 'a range the wrong way round: 400');
+  t.equal((await lockCall('DELETE', `/api/v1/recordings/gate/locks/${made.json.lock.id}`, admin)).status, 404, "a lock removed through another channel's path: 404");
+  t.equal((await lockCall('DELETE', `/api/v1/recordings/yard/locks/${made.json.lock.id}`, admin)).status, 204, 'unlocked');
+  t.same(JSON.parse((await call('GET', `/api/v1/recordings/yard?${q(first - 60e6, last + 60e6)}`, admin)).body.toString()).locks, [], 'and gone from the timeline');
 });
