@@ -28,6 +28,7 @@ import { rs485GapMs, wireAlarms } from './wiring/alarms.js';
 import { restreamCredentials, wireRestream } from './wiring/live.js';
 import { wireOnvif, wirePtz } from './wiring/ptz.js';
 import { wireSnapshots } from './wiring/snapshots.js';
+import { EventJournal } from './events/journal.js';
 import { combineLiveChannels, type LiveChannels } from './restream/restream-service.js';
 import { wireRecording } from './wiring/recording.js';
 
@@ -68,6 +69,7 @@ export class Firmware {
   store?: RingStore;
   gate?: RecordGate;
   snapshots?: SnapshotStore;
+  events?: EventJournal;
   /** Every channel's live frames: the RTSP restream and the page's live view. */
   live?: LiveChannels;
   nvr?: NvrService;
@@ -128,9 +130,12 @@ export class Firmware {
       live: () => this.live,
       store: () => this.store,
       ptz: () => this.ptz,
+      events: () => this.events,
       version: this.version,
     });
     this.supervisor.add(web);
+    this.events = new EventJournal({ bus: this.bus, clock: this.clock, log: this.log.child('events'), dir: this.board.paths.data });
+    this.supervisor.add(this.events);
     if (this.board.watchdog) this.supervisor.add(new WatchdogService(this.board.watchdog, this.log.child('watchdog')));
     if (this.config.get().mqtt.enabled) {
       // Other services reach it through `fw.mqtt` to register their entities and command handlers.

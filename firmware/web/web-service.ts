@@ -18,6 +18,8 @@ import { ApiTokenStore } from './auth/tokens.js';
 import { addTokenRoutes } from './api/token-routes.js';
 import { addOpenApiRoute } from './api/openapi.js';
 import { addPtzRoutes, type PtzByChannel } from './api/ptz-routes.js';
+import { addEventRoutes } from './api/event-routes.js';
+import type { EventJournal } from '../events/journal.js';
 import { rightsOn } from './auth/roles.js';
 import { LiveView, type LiveSources } from './live/live-view.js';
 import type { SocketAuth } from './live/socket-auth.js';
@@ -51,6 +53,8 @@ export interface WebServiceDeps {
   store?: () => RingStore | undefined;
   /** The PTZ domes by channel (none: PTZ routes answer 404). */
   ptz?: () => PtzByChannel | undefined;
+  /** The event journal, for the event list (none: 503). */
+  events?: () => EventJournal | undefined;
   /** The firmware version, for the API document. */
   version?: string;
   /** Where the built page is (default: page/ beside this module). */
@@ -118,6 +122,7 @@ export class WebService implements Service {
     const ptz = () => this.deps.ptz?.();
     addChannelRoutes(router, { config: this.deps.config, hasPtz: (c) => ptz()?.domeOfChannel(c) !== undefined });
     addPtzRoutes(router, { ptz });
+    addEventRoutes(router, { events: () => this.deps.events?.(), channels: channelIds });
     addTokenRoutes(router, { tokens, audit });
     addOpenApiRoute(router, this.deps.version ?? 'dev');
     addRecordingRoutes(router, { store, clock, audit, channels: channelIds });

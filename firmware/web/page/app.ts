@@ -6,6 +6,7 @@ import { LivePlayer } from './live-player.js';
 import { playbackView } from './playback.js';
 import { settingsView } from './settings.js';
 import { ptzPanel } from './ptz-panel.js';
+import { eventsView } from './events.js';
 import { api, ApiError, h, session, type Account, type Channel } from './ui.js';
 
 const app = document.getElementById('app')!;
@@ -81,9 +82,15 @@ async function signedIn(account: Account): Promise<void> {
   });
   who.replaceChildren(`${account.name} (${account.role})`, logout);
   const { channels } = await api<{ channels: Channel[] }>('GET', '/api/v1/channels');
+  const setLeave = (f: () => void) => (leave = f);
+  const openPlayback = (c: Channel, atMs: number) => {
+    for (const x of buttons) x.setAttribute('aria-pressed', String(x.dataset.view === 'playback'));
+    playbackView(channels, show, setLeave, { channel: c.id, atMs });
+  };
   const views: [string, () => void][] = [
     ['Live', () => liveView(channels.filter((c) => c.rights.includes('live')))],
-    ['Playback', () => playbackView(channels, show, (f) => (leave = f))],
+    ['Playback', () => playbackView(channels, show, setLeave)],
+    ['Events', () => eventsView(channels, show, openPlayback)],
     ...(account.role === 'admin' ? ([['Settings', () => void settingsView(show).catch((e: Error) => show(h('p', { class: 'error' }, e.message)))]] as [string, () => void][]) : []),
   ];
   const buttons = views.map(([name, open]) => {

@@ -32,18 +32,19 @@ function fromLocalInput(v: string): number {
   return new Date(v).getTime();
 }
 
-export function playbackView(channels: Channel[], show: (...n: Node[]) => void, setLeave: (f: () => void) => void): void {
+export function playbackView(channels: Channel[], show: (...n: Node[]) => void, setLeave: (f: () => void) => void, start?: { channel: string; atMs: number }): void {
   const usable = channels.filter((c) => c.rights.includes('playback'));
   if (usable.length === 0) return show(h('p', { class: 'note' }, 'You have no playback right on any channel.'));
-  let channel = usable[0]!;
-  let windowMs: number = WINDOWS[1][1];
-  let endMs = Math.ceil(Date.now() / 60_000) * 60_000;
+  let channel = usable.find((c) => c.id === start?.channel) ?? usable[0]!;
+  let windowMs: number = start ? WINDOWS[0][1] : WINDOWS[1][1];
+  let endMs = start ? Math.min(Math.ceil(Date.now() / 60_000) * 60_000, Math.ceil((start.atMs + windowMs / 2) / 60_000) * 60_000) : Math.ceil(Date.now() / 60_000) * 60_000;
   let speed = 1;
   let player: LivePlayer | undefined;
   let startedAt: number | null = null;
 
   const select = h('select', { name: 'channel' });
   for (const c of usable) select.append(h('option', { value: c.id }, c.name));
+  select.value = channel.id;
   const timeline = h('div', { class: 'timeline', id: 'timeline', title: 'Click: play from this moment' });
   const cursor = h('div', { class: 'cursor' });
   const clock = h('span', { class: 'clock', id: 'position' }, '--:--:--');
@@ -87,7 +88,17 @@ export function playbackView(channels: Channel[], show: (...n: Node[]) => void, 
       el.style.width = `${Math.max(0.2, pos(s.end) - pos(s.start))}%`;
       return el;
     };
-    timeline.replaceChildren(...list.segments.map((s) => bar('segment', s)), ...list.locks.map((s) => bar('lock', s)), cursor);
+    // Motion, tamper and video loss of this channel as marks over its recording.
+    const marks = await api<{ events: { at: number; type: string; active: boolean | null }[] }>('GET', `/api/v1/events?channel=${encodeURIComponent(channel.id)}&from=${Math.floor(from)}&to=${endMs}&limit=2000&type=motion&type=tamper&type=videoLoss`).then(
+      (r) => r.events.filter((e) => e.active === true),
+      () => [],
+    );
+    const mark = (e: { at: number; type: string }) => {
+      const el = h('div', { class: `mark ${e.type}`, title: `${e.type} ${new Date(e.at).toLocaleTimeString()}` });
+      el.style.left = `${pos(e.at * 1000)}%`;
+      return el;
+    };
+    timeline.replaceChildren(...list.segments.map((s) => bar('segment', s)), ...list.locks.map((s) => bar('lock', s)), ...marks.map(mark), cursor);
     lockList.replaceChildren(
       ...list.locks.map((l) => {
         const unlock = h('button', { type: 'button', 'data-unlock': l.id }, 'Unlock');
@@ -183,6 +194,7 @@ export function playbackView(channels: Channel[], show: (...n: Node[]) => void, 
     h('div', { class: 'player' }, video, state),
     h('div', { class: 'tools' }, h('label', { class: 'inline' }, 'From ', fromInput), h('label', { class: 'inline' }, 'to ', toInput), exportLink, lockButton),
   );
+  if (start) play(start.atMs);
   // After show(): it ends the previous view, not this one.
   setLeave(() => {
     window.clearInterval(tick);

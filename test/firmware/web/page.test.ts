@@ -212,6 +212,21 @@ if (!existsSync(CHROMIUM)) {
     await waitFor('the lock gone', async () => (await page.locator('#timeline .lock').count()) === 0, 10_000);
     t.pass('unlocked from the page');
 
+    // The event list: the cameras' state changes are there; filtered to cam1, an event opens its playback.
+    await page.click('nav button[data-view=events]');
+    await page.locator('#events tbody tr[data-type=camera]').first().waitFor();
+    const what = await page.locator('#events tbody tr[data-type=camera] td:nth-child(4)').allTextContents();
+    t.ok(what.some((x) => /camera streaming/.test(x)), `the event list shows the cameras starting to stream (${what.length} camera events)`);
+    await page.selectOption('select[name=event-type]', 'camera');
+    await page.selectOption('select[name=event-channel]', 'cam1');
+    await waitFor('only cam1 camera events', async () => {
+      const chans = await page.locator('#events tbody tr td:nth-child(3)').allTextContents();
+      return chans.length > 0 && chans.every((c) => c === 'Front door');
+    }, 10_000);
+    await page.locator('#events tbody tr button[data-play]').last().click();
+    await page.locator('#timeline .segment').first().waitFor();
+    t.equal(await page.locator('select[name=channel]').inputValue(), 'cam1', "Play on an event opens that channel's playback");
+
     // Settings: a change in the page is the box's config, checked by the box, kept across a restart.
     await page.click('nav button[data-view=settings]');
     await page.click('button[data-section=system]');
