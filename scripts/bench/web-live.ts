@@ -148,11 +148,11 @@ async function main(): Promise<void> {
 
     await page.click('nav button[data-view=playback]');
     await page.click('button[data-window="600000"]');
-    await page.waitForSelector('#timeline .segment');
+    await page.waitForSelector('#timeline[data-window="600000"] .segment');
     const times: number[] = [];
     for (let i = 0; i < clicks; i++) {
       const ms = (await page.evaluate(`new Promise((done) => {
-        const seg = document.querySelector('#timeline .segment').getBoundingClientRect();
+        const seg = document.querySelector('#timeline[data-window="600000"] .segment').getBoundingClientRect();
         const v = document.getElementById('playback-video');
         const x = seg.left + seg.width * (0.1 + 0.8 * ${i / Math.max(1, clicks - 1)});
         const t0 = performance.now();

@@ -69,7 +69,10 @@ export function playbackView(channels: Channel[], show: (...n: Node[]) => void, 
   });
 
   const labels = h('div', { class: 'timeline-labels' });
+  let loads = 0;
   const loadTimeline = async () => {
+    // Only the newest load draws: a window or channel change while one is in flight wins.
+    const mine = ++loads;
     const from = endMs - windowMs;
     labels.replaceChildren(h('span', {}, new Date(from).toLocaleString()), h('span', {}, new Date(endMs).toLocaleString()));
     const q = `from=${new Date(from).toISOString()}&to=${new Date(endMs).toISOString()}`;
@@ -98,7 +101,10 @@ export function playbackView(channels: Channel[], show: (...n: Node[]) => void, 
       el.style.left = `${pos(e.at * 1000)}%`;
       return el;
     };
+    if (mine !== loads) return;
     timeline.replaceChildren(...list.segments.map((s) => bar('segment', s)), ...list.locks.map((s) => bar('lock', s)), ...marks.map(mark), cursor);
+    timeline.dataset.window = String(windowMs);
+    timeline.dataset.channel = channel.id;
     lockList.replaceChildren(
       ...list.locks.map((l) => {
         const unlock = h('button', { type: 'button', 'data-unlock': l.id }, 'Unlock');
