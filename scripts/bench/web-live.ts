@@ -16,14 +16,14 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
 import { CONFIG_VERSION } from '../../firmware/config/schema.js';
+import { loadPageAssets, pageBytes } from '../../firmware/web/page-assets.js';
 import { pct, startBenchCamera } from './camera-harness.js';
 import { machine } from './storage-bench-disk.js';
 
@@ -170,13 +170,10 @@ async function main(): Promise<void> {
     await new Promise((r) => fw.once('exit', r));
     rmSync(varDir, { recursive: true, force: true });
   }
-  let raw = 0;
-  let gz = 0;
-  for (const f of readdirSync(pageDir).filter((n) => /\.(js|css|html)$/.test(n))) {
-    const b = readFileSync(join(pageDir, f));
-    raw += b.length;
-    gz += gzipSync(b, { level: 9 }).length;
-  }
+  // Measured as the firmware holds and serves them.
+  const assets = await loadPageAssets(pageDir);
+  if (!(assets instanceof Map)) throw new Error(`the page is not built: ${assets.missing} missing`);
+  const { raw, gzip: gz } = pageBytes(assets);
   console.log(`page assets: ${(raw / 1024).toFixed(1)} KiB, gzipped ${(gz / 1024).toFixed(1)} KiB (target < 300 KB)`);
 }
 

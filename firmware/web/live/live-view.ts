@@ -96,7 +96,8 @@ export class LiveView {
     let muxer: Fmp4Muxer | undefined;
     let video: StreamInfo | undefined;
     let audio: StreamInfo | undefined;
-    let skipping = false;
+    // Skipping to a keyframe because the viewer fell behind.
+    const lag = { skipping: false };
     let unsubscribe = () => {};
     const end = () => {
       unsubscribe();
@@ -115,7 +116,7 @@ export class LiveView {
         if (kind === 'audio') {
           // Audio joins at the next keyframe's new init segment; browsers play AAC only.
           if (info.codec === 'aac' && !sameInfo(audio, info)) pendingAudio = info;
-          if (muxer && audio && sameInfo(audio, info)) this.push(ws, muxer, 1, frame, () => skipping, (s) => (skipping = s), maxBehind);
+          if (muxer && audio && sameInfo(audio, info)) this.push(ws, muxer, 1, frame, lag, maxBehind);
           return;
         }
         // Wait for a keyframe; restart the stream on a new configuration (the camera changed resolution or codec).
@@ -126,7 +127,7 @@ export class LiveView {
           this.sendInit(ws, channel, stream, muxer, info, audio, frame.time);
         }
         if (!muxer) return;
-        this.push(ws, muxer, 0, frame, () => skipping, (s) => (skipping = s), maxBehind);
+        this.push(ws, muxer, 0, frame, lag, maxBehind);
       },
       end: () => ws.close(1001, 'the channel stopped'),
     };
@@ -148,7 +149,7 @@ export class LiveView {
     ws.sendBinary(muxer.init);
   }
 
-  private push(ws: WebSocket, muxer: Fmp4Muxer, track: number, frame: Frame, skipping: () => boolean, setSkipping: (s: boolean) => void, maxBehind: number): void {
+  private push(ws: WebSocket, muxer: Fmp4Muxer, track: number, frame: Frame, lag: { skipping: boolean }, maxBehind: number): void {
     let segments;
     try {
       segments = muxer.push(track, frame);
@@ -158,10 +159,10 @@ export class LiveView {
       return;
     }
     for (const s of segments) {
-      if (ws.buffered > maxBehind) setSkipping(true);
-      if (skipping()) {
+      if (ws.buffered > maxBehind) lag.skipping = true;
+      if (lag.skipping) {
         if (!s.keyframe || ws.buffered > maxBehind / 2) continue;
-        setSkipping(false);
+        lag.skipping = false;
       }
       ws.sendBinary(s.data);
     }

@@ -26,8 +26,6 @@ export class LivePlayer {
   private queue: ArrayBuffer[] = [];
   private stopped = false;
   private retry: number | undefined;
-  /** Media segments appended since the start: a test or a status line can watch it grow. */
-  segments = 0;
   /** Wall-clock µs of media time 0 (playback). */
   startUs: number | undefined;
   private finished = false;
@@ -153,7 +151,6 @@ export class LivePlayer {
     if (!next) return;
     try {
       b.appendBuffer(next);
-      this.segments++;
     } catch (e) {
       // QuotaExceeded or a decode error: start over from the next init segment.
       this.status(`playback error: ${(e as Error).name}; reconnecting`);

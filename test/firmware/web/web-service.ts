@@ -2,6 +2,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { request } from 'node:https';
 import { systemClock } from '../../../firmware/core/clock.js';
 import { memoryLogger } from '../../../firmware/core/log.js';
 import { ConfigStore } from '../../../firmware/config/store.js';
@@ -22,4 +23,18 @@ export async function startWeb(extra: Partial<WebServiceDeps> = {}): Promise<{ w
   });
   await web.start();
   return { web, config, dir };
+}
+
+/** HTTPS to a started WebService, pinning its own certificate; JSON in and out, and the session cookie it sets. */
+export function caller(web: WebService) {
+  return (method: string, path: string, headers: Record<string, string> = {}, body?: unknown) =>
+    new Promise<{ status: number; json: any; cookie: string }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: web.ports!.https, path, method, ca: web.certificate!.cert, servername: 'localhost', headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) } }, (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode!, json: text ? JSON.parse(text) : null, cookie: String(res.headers['set-cookie']?.[0] ?? '').split(';')[0]! }));
+      });
+      req.on('error', reject);
+      req.end(body ? JSON.stringify(body) : undefined);
+    });
 }

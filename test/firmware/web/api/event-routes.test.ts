@@ -1,11 +1,10 @@
 // The event list over the API: only the channels the caller may watch.
 import t from 'tap';
-import { request } from 'node:https';
 import { EventBus } from '../../../../firmware/core/bus.js';
 import { systemClock } from '../../../../firmware/core/clock.js';
 import { memoryLogger } from '../../../../firmware/core/log.js';
 import { EventJournal } from '../../../../firmware/events/journal.js';
-import { startWeb } from '../web-service.js';
+import { caller, startWeb } from '../web-service.js';
 
 t.test('GET /api/v1/events', async (t) => {
   const bus = new EventBus();
@@ -15,16 +14,8 @@ t.test('GET /api/v1/events', async (t) => {
   const { web, config } = await startWeb({ events: () => journal });
   t.teardown(() => web.stop());
   await config.set('channels', [{ id: 'yard', name: 'Yard', main: { url: 'rtsp://127.0.0.1:1/a' } }, { id: 'gate', name: 'Gate', main: { url: 'rtsp://127.0.0.1:1/b' } }]);
-  const call = (path: string, headers: Record<string, string> = {}, body?: unknown) =>
-    new Promise<{ status: number; json: any; cookie: string }>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: web.ports!.https, path, method: body ? 'POST' : 'GET', ca: web.certificate!.cert, servername: 'localhost', headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) } }, (res) => {
-        let text = '';
-        res.on('data', (d) => (text += d));
-        res.on('end', () => resolve({ status: res.statusCode!, json: text ? JSON.parse(text) : null, cookie: String(res.headers['set-cookie']?.[0] ?? '').split(';')[0]! }));
-      });
-      req.on('error', reject);
-      req.end(body ? JSON.stringify(body) : undefined);
-    });
+  const https = caller(web);
+  const call = (path: string, headers: Record<string, string> = {}, body?: unknown) => https(body ? 'POST' : 'GET', path, headers, body);
   const admin = { cookie: (await call('/api/v1/setup', {}, { name: 'installer', password: 'Install-Er-2026' })).cookie };
   await web.users!.addUser('guard', 'viewer', 'Night-Shift-77', { gate: ['live'] });
   const guard = { cookie: (await call('/api/v1/login', {}, { name: 'guard', password: 'Night-Shift-77' })).cookie };

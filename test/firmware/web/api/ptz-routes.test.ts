@@ -1,12 +1,11 @@
 // PTZ over the API against the ONVIF camera simulator: rights, presets,
 // moves, and a dome that stops answering.
 import t from 'tap';
-import { request } from 'node:https';
 import { memoryLogger } from '../../../../firmware/core/log.js';
 import { OnvifCamera } from '../../../../firmware/onvif/camera.js';
 import { OnvifPtz } from '../../../../firmware/onvif/ptz.js';
 import { OnvifCameraSim } from '../../../fixtures/onvif-camera/simulator.js';
-import { startWeb } from '../web-service.js';
+import { caller, startWeb } from '../web-service.js';
 
 t.test('PTZ routes', async (t) => {
   const sim = new OnvifCameraSim({ streams: { main: { uri: 'rtsp://127.0.0.1:1/a', width: 704, height: 576 }, sub: { uri: 'rtsp://127.0.0.1:1/b', width: 352, height: 288 } }, discoveryPort: null });
@@ -17,16 +16,7 @@ t.test('PTZ routes', async (t) => {
   const { web, config } = await startWeb({ ptz: () => ({ domeOfChannel: (c) => (c === 'dome' ? 'dome' : undefined), dome: () => ptz }) });
   t.teardown(() => web.stop());
   await config.set('channels', [{ id: 'dome', name: 'Dome', main: { url: 'rtsp://127.0.0.1:1/a' } }, { id: 'fixed', name: 'Fixed', main: { url: 'rtsp://127.0.0.1:1/b' } }]);
-  const call = (method: string, path: string, headers: Record<string, string> = {}, body?: unknown) =>
-    new Promise<{ status: number; json: any; cookie: string }>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: web.ports!.https, path, method, ca: web.certificate!.cert, servername: 'localhost', headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) } }, (res) => {
-        let text = '';
-        res.on('data', (d) => (text += d));
-        res.on('end', () => resolve({ status: res.statusCode!, json: text ? JSON.parse(text) : null, cookie: String(res.headers['set-cookie']?.[0] ?? '').split(';')[0]! }));
-      });
-      req.on('error', reject);
-      req.end(body ? JSON.stringify(body) : undefined);
-    });
+  const call = caller(web);
   const setup = await call('POST', '/api/v1/setup', {}, { name: 'installer', password: 'Install-Er-2026' });
   const admin = { cookie: setup.cookie, 'x-csrf-token': setup.json.csrf as string };
   await web.users!.addUser('guard', 'viewer', 'Night-Shift-77');

@@ -3,27 +3,14 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { request } from 'node:https';
-import { startWeb } from '../web-service.js';
+import { caller, startWeb } from '../web-service.js';
 
 const ADMIN_PW = 'Install-Er-2026';
 
 t.test('API tokens', async (t) => {
   const { web, dir } = await startWeb();
   t.teardown(() => web.stop());
-  const call = (method: string, path: string, headers: Record<string, string> = {}, body?: unknown) =>
-    new Promise<{ status: number; json: any; cookie: string }>((resolve, reject) => {
-      const req = request(
-        { host: '127.0.0.1', port: web.ports!.https, path, method, ca: web.certificate!.cert, servername: 'localhost', headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) } },
-        (res) => {
-          let text = '';
-          res.on('data', (d) => (text += d));
-          res.on('end', () => resolve({ status: res.statusCode!, json: text ? JSON.parse(text) : null, cookie: String(res.headers['set-cookie']?.[0] ?? '').split(';')[0]! }));
-        },
-      );
-      req.on('error', reject);
-      req.end(body ? JSON.stringify(body) : undefined);
-    });
+  const call = caller(web);
   const setup = await call('POST', '/api/v1/setup', {}, { name: 'installer', password: ADMIN_PW });
   const session = { cookie: setup.cookie, 'x-csrf-token': setup.json.csrf as string };
 
