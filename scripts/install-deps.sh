@@ -17,13 +17,14 @@ list=$1
 # gstreamer1.0-plugins-bad carries x265enc (--codec h265) and voaacenc (--audio)
 # for the RTSP test camera; x264enc is in -ugly. libx264-dev and
 # libturbojpeg0-dev: drivers/encoder loads libx264.so.164 and libturbojpeg.so
-# through koffi, and its layout generator reads x264.h.
+# through koffi, and its layout generator reads x264.h; libyuv0 is the SIMD
+# 2:1 scaler that makes the analog channels' sub streams.
 run_pkgs=(
   mosquitto socat ffmpeg
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-ugly gstreamer1.0-plugins-bad gstreamer1.0-x gstreamer1.0-rtsp
   gir1.2-gst-rtsp-server-1.0 python3-gst-1.0 python3-gi
-  libx264-dev libturbojpeg0-dev
+  libx264-dev libturbojpeg0-dev libyuv0
 )
 # Chromium: the web page's tests drive Debian's build through playwright-core
 # (playwright cannot download its own browser here).

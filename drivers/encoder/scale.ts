@@ -1,7 +1,11 @@
 // 2:1 downscaling (main stream -> sub stream from one capture) and YUYV
-// conversion, in plain JavaScript: a 2x2 box filter is a handful of integer
-// operations per output byte (measured in README.md), cheaper than a trip
-// through libswscale for this one fixed ratio.
+// conversion. The 2x2 box filter runs in libyuv (Debian libyuv0, SIMD on
+// x86 and NEON on ARM) when it loads: per D1 frame it costs a few tens of
+// microseconds there against ~0.4 ms in JavaScript, which is most of the
+// firmware's own per-frame work (scripts/bench/dvr-channel.ts). libyuv's
+// ScalePlane/UVScale round exactly like halvePlane ((a+b+c+d+2)>>2), so the
+// JavaScript loop below is a byte-identical fallback for hosts without it.
+import { koffi } from '../libc/index.js';
 import { EncoderError } from './errors.js';
 import { rawFrameSize, resolvePlanes } from './raw.js';
 import type { RawFormat, RawPicture } from './types.js';
@@ -36,6 +40,37 @@ function halvePlane(
   }
 }
 
+type Fn = (...args: unknown[]) => number;
+const FILTER_BOX = 3; // libyuv enum FilterMode kFilterBox
+let libyuv: { scalePlane: Fn; uvScale: Fn } | null | undefined;
+
+/** libyuv's scalers, or null when the library is not installed. Loaded once. */
+function yuvScalers(): { scalePlane: Fn; uvScale: Fn } | null {
+  if (libyuv !== undefined) return libyuv;
+  try {
+    const lib = koffi().load('libyuv.so.0');
+    libyuv = {
+      scalePlane: lib.func('int ScalePlane(const void *src, int srcStride, int srcWidth, int srcHeight, void *dst, int dstStride, int dstWidth, int dstHeight, int filtering)') as Fn,
+      uvScale: lib.func('int UVScale(const void *src, int srcStride, int srcWidth, int srcHeight, void *dst, int dstStride, int dstWidth, int dstHeight, int filtering)') as Fn,
+    };
+  } catch {
+    libyuv = null;
+  }
+  return libyuv;
+}
+
+/** Which implementation downscale2x() uses on this host: 'libyuv' or 'js'. */
+export function scalerEngine(): 'libyuv' | 'js' {
+  return yuvScalers() ? 'libyuv' : 'js';
+}
+
+/** halvePlane through libyuv: `widthUnits` is bytes for luma, UV pairs for NV12 chroma. */
+function halveNative(yuv: { scalePlane: Fn; uvScale: Fn }, src: Uint8Array, srcStride: number, dst: Uint8Array, widthUnits: number, height: number, channels: 1 | 2): void {
+  const scale = channels === 1 ? yuv.scalePlane : yuv.uvScale;
+  const rc = scale(src, srcStride, widthUnits * 2, height * 2, dst, widthUnits * channels, widthUnits, height, FILTER_BOX);
+  if (rc !== 0) throw new EncoderError('BACKEND', `downscale2x: libyuv returned ${rc}`);
+}
+
 /** Format of downscale2x()'s output for an input format (yuyv comes out as yuv420p). */
 export function downscaledFormat(format: RawFormat): RawFormat {
   return format === 'yuyv' ? 'yuv420p' : format;
@@ -46,7 +81,7 @@ export function downscaledFormat(format: RawFormat): RawFormat {
  * yuv420p -> yuv420p, yuyv -> yuv420p. Width and height must be multiples of 4.
  * Writes into `out` when given (exactly the output size), else allocates.
  */
-export function downscale2x(raw: RawPicture, format: RawFormat, width: number, height: number, out?: Uint8Array): Uint8Array {
+export function downscale2x(raw: RawPicture, format: RawFormat, width: number, height: number, out?: Uint8Array, engine: 'auto' | 'js' = 'auto'): Uint8Array {
   if (width % 4 !== 0 || height % 4 !== 0) {
     throw new EncoderError('BAD_INPUT', `downscale2x: ${width}x${height} is not a multiple of 4 in both directions`);
   }
@@ -57,6 +92,17 @@ export function downscale2x(raw: RawPicture, format: RawFormat, width: number, h
   const size = rawFrameSize(outFormat, w, h);
   if (out && out.length !== size) throw new EncoderError('BAD_INPUT', `downscale2x: output must be ${size} bytes, got ${out.length}`);
   const dst = out ?? new Uint8Array(size);
+  const yuv = engine === 'auto' && format !== 'yuyv' ? yuvScalers() : null;
+  if (yuv) {
+    halveNative(yuv, planes[0]!, strides[0]!, dst.subarray(0, w * h), w, h, 1);
+    if (format === 'nv12') {
+      halveNative(yuv, planes[1]!, strides[1]!, dst.subarray(w * h), w / 2, h / 2, 2);
+    } else {
+      halveNative(yuv, planes[1]!, strides[1]!, dst.subarray(w * h, w * h + (w * h) / 4), w / 2, h / 2, 1);
+      halveNative(yuv, planes[2]!, strides[2]!, dst.subarray(w * h + (w * h) / 4), w / 2, h / 2, 1);
+    }
+    return dst;
+  }
   switch (format) {
     case 'nv12':
       halvePlane(planes[0]!, strides[0]!, dst, 0, w, h, 1);

@@ -127,7 +127,8 @@ export class DvrService implements Service {
         const source = new DvrCameraSource({
           capture: { device: ch.device, input: ch.input, standard: ch.standard, ...(ch.width ? { width: ch.width } : {}), ...(ch.height ? { height: ch.height } : {}) },
           open: this.d.openCapture ?? openV4l2Capture,
-          createEncoder: () => make(ch.encoder.backend, ch.encoder.device ? { device: ch.encoder.device } : {}),
+          // group: a channel's main and sub encoders share a worker thread (x264), so a frame's two encodes are one message.
+          createEncoder: () => make(ch.encoder.backend, ch.encoder.device ? { device: ch.encoder.device } : { group: ch.id }),
           main: ch.main,
           sub: ch.sub,
           clock,

@@ -278,5 +278,7 @@ export class DvrCameraSource extends EventEmitter<FrameSourceEvents> implements 
 }
 
 function sameInfo(a: StreamInfo, b: StreamInfo): boolean {
-  return a.codec === b.codec && a.width === b.width && a.height === b.height && a.config.length === b.config.length && a.config.every((v, i) => v === b.config[i]);
+  if (a.codec !== b.codec || a.width !== b.width || a.height !== b.height) return false;
+  // The x264 backend hands out the same record until it is reconfigured: no byte loop per frame.
+  return a.config === b.config || (a.config.length === b.config.length && a.config.every((v, i) => v === b.config[i]));
 }

@@ -3,6 +3,12 @@
 // where libx264 runs synchronously; the main thread only validates input,
 // posts the plane addresses and receives the coded units (transferred, not
 // copied). Why not koffi's .async: see README.md.
+//
+// A message between threads costs the main thread far more than the few
+// fields it carries (~80 us of CPU a post on the bench VM, plus the wake-up
+// of each reply), so encoders of one group (a channel's main and sub) share a
+// worker, and the requests made in one turn of the event loop travel as one
+// message and come back as one reply.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { koffi } from '../../libc/index.js';
@@ -20,7 +26,7 @@ import type {
   RawPicture,
 } from '../types.js';
 import type { X264EncoderOptions } from './encoder.js';
-import type { WorkerReply, WorkerRequest } from './worker.js';
+import type { WorkerBatch, WorkerBatchReply, WorkerReply, WorkerRequest } from './worker.js';
 
 type Body = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'seq' | 'id'> : never) : never;
 type Pending = { resolve: (v: any) => void; reject: (e: Error) => void; keep: unknown; slot: Slot; encoder?: X264WorkerEncoder };
@@ -29,6 +35,10 @@ interface Slot {
   worker: Worker;
   encoders: number;
   pending: number;
+  /** Requests made this turn, posted together from a microtask. */
+  outbox: WorkerRequest[];
+  /** Groups placed on this worker, with their open encoders. */
+  groups: Map<string, number>;
   /** Set when the worker died: its encoders fail from then on. */
   error?: Error;
 }
@@ -59,8 +69,8 @@ function fail(slot: Slot, err: Error): void {
 
 function startSlot(): Slot {
   const worker = new Worker(workerUrl());
-  const slot: Slot = { worker, encoders: 0, pending: 0 };
-  worker.on('message', (reply: WorkerReply) => {
+  const slot: Slot = { worker, encoders: 0, pending: 0, outbox: [], groups: new Map() };
+  const settle = (reply: WorkerReply) => {
     const p = pending.get(reply.seq);
     if (!p) return;
     pending.delete(reply.seq);
@@ -72,6 +82,10 @@ function startSlot(): Slot {
       const e = reply.error;
       p.reject(e.code ? new EncoderError(e.code as EncoderErrorCode, e.message, e.setting) : new Error(e.message));
     }
+  };
+  worker.on('message', (reply: WorkerReply | WorkerBatchReply) => {
+    if ('batch' in reply) for (const r of reply.batch) settle(r);
+    else settle(reply);
   });
   worker.on('error', (err) => fail(slot, err));
   worker.on('exit', (code) => fail(slot, new Error(`exited with code ${code}`)));
@@ -80,10 +94,20 @@ function startSlot(): Slot {
   return slot;
 }
 
-/** The least loaded worker, starting one while the pool is below its size. */
-function pickSlot(): Slot {
-  if (slots.length < poolSize) return startSlot();
-  return slots.reduce((a, b) => (b.encoders < a.encoders ? b : a));
+/** The worker of the encoder's group if it has one, else the least loaded, starting one while the pool is below its size. */
+function pickSlot(group: string | undefined): Slot {
+  const own = group === undefined ? undefined : slots.find((s) => s.groups.has(group));
+  const slot = own ?? (slots.length < poolSize ? startSlot() : slots.reduce((a, b) => (b.groups.size < a.groups.size || (b.groups.size === a.groups.size && b.encoders < a.encoders) ? b : a)));
+  if (group !== undefined) slot.groups.set(group, (slot.groups.get(group) ?? 0) + 1);
+  slot.encoders++;
+  return slot;
+}
+
+function flush(slot: Slot): void {
+  const batch = slot.outbox;
+  slot.outbox = [];
+  if (slot.error || batch.length === 0) return;
+  slot.worker.postMessage(batch.length === 1 ? batch[0] : ({ op: 'batch', requests: batch } satisfies WorkerBatch));
 }
 
 function request<T>(slot: Slot, message: WorkerRequest, keep?: unknown, encoder?: X264WorkerEncoder): Promise<T> {
@@ -94,7 +118,7 @@ function request<T>(slot: Slot, message: WorkerRequest, keep?: unknown, encoder?
     }
     pending.set(message.seq, { resolve, reject, keep, slot, encoder });
     if (slot.pending++ === 0) slot.worker.ref();
-    slot.worker.postMessage(message);
+    if (slot.outbox.push(message) === 1) queueMicrotask(() => flush(slot));
   });
 }
 
@@ -124,18 +148,21 @@ export class X264WorkerEncoder implements Encoder {
   private readonly options: X264EncoderOptions;
   private slot: Slot | undefined;
   private created: Promise<unknown> | undefined;
-  private opened: { width: number; height: number; format: RawFormat; params: ParameterSets } | undefined;
+  private opened: { width: number; height: number; format: RawFormat; params: ParameterSets; config: Uint8Array } | undefined;
   private configuring = false;
   private closed = false;
 
-  constructor(options: Omit<X264EncoderOptions, 'calls'> = {}) {
+  private readonly group: string | undefined;
+
+  /** `group`: encoders of one group share a worker thread (the firmware groups a channel's main and sub). */
+  constructor(options: Omit<X264EncoderOptions, 'calls'> & { group?: string } = {}) {
     this.options = { tune: options.tune };
+    this.group = options.group;
   }
 
   private send<T>(message: Body, keep?: unknown): Promise<T> {
     if (!this.slot) {
-      this.slot = pickSlot();
-      this.slot.encoders++;
+      this.slot = pickSlot(this.group);
       this.created = request(this.slot, { op: 'create', seq: ++seqCounter, id: this.id, options: this.options });
     }
     return request<T>(this.slot, { ...message, seq: ++seqCounter, id: this.id } as WorkerRequest, keep, this);
@@ -154,7 +181,8 @@ export class X264WorkerEncoder implements Encoder {
       const params = await this.send<ParameterSets>({ op: 'configure', config });
       await this.created;
       const format = RAW_FORMATS.includes(config.inputFormat) ? config.inputFormat : 'yuv420p';
-      this.opened = { width: config.width, height: config.height, format, params };
+      // The avcC record is fixed until the next configure(): built once, not per frame.
+      this.opened = { width: config.width, height: config.height, format, params, config: avcC(params) };
     } finally {
       this.configuring = false;
     }
@@ -198,7 +226,7 @@ export class X264WorkerEncoder implements Encoder {
 
   streamInfo(): EncodedStreamInfo {
     const o = this.requireOpen();
-    return { codec: 'h264', config: avcC(o.params), width: o.width, height: o.height };
+    return { codec: 'h264', config: o.config, width: o.width, height: o.height };
   }
 
   async close(): Promise<void> {
@@ -209,5 +237,10 @@ export class X264WorkerEncoder implements Encoder {
     // Requests to one worker are answered in order: this one comes after every encode already posted.
     await request(slot, { op: 'close', seq: ++seqCounter, id: this.id }).catch(() => undefined);
     slot.encoders--;
+    if (this.group !== undefined) {
+      const left = (slot.groups.get(this.group) ?? 1) - 1;
+      if (left > 0) slot.groups.set(this.group, left);
+      else slot.groups.delete(this.group);
+    }
   }
 }

@@ -24,6 +24,11 @@ export type WorkerRequest =
   | { op: 'flush'; seq: number; id: number }
   | { op: 'close'; seq: number; id: number };
 
+/** Requests made in one turn of the main thread's event loop, in order. */
+export type WorkerBatch = { op: 'batch'; requests: WorkerRequest[] };
+
+export type WorkerBatchReply = { batch: WorkerReply[] };
+
 export type WorkerReply =
   | { seq: number; ok: true; result: unknown; nativeMs: number }
   | { seq: number; ok: false; error: { name: string; message: string; code?: string; setting?: string } };
@@ -65,17 +70,24 @@ function handle(m: WorkerRequest): { result: unknown; transfer: ArrayBuffer[]; e
   }
 }
 
-port?.on('message', (m: WorkerRequest) => {
+function answer(m: WorkerRequest, transfer: ArrayBuffer[]): WorkerReply {
   try {
-    const { result, transfer, enc } = handle(m);
-    const nativeMs = enc ? enc.stats.nativeMs : 0;
-    port.postMessage({ seq: m.seq, ok: true, result, nativeMs } satisfies WorkerReply, transfer);
+    const done = handle(m);
+    transfer.push(...done.transfer);
+    return { seq: m.seq, ok: true, result: done.result, nativeMs: done.enc ? done.enc.stats.nativeMs : 0 };
   } catch (err) {
     const e = err as EncoderError;
-    port.postMessage({
-      seq: m.seq,
-      ok: false,
-      error: { name: e.name, message: e.message, code: e.code, setting: e.setting },
-    } satisfies WorkerReply);
+    return { seq: m.seq, ok: false, error: { name: e.name, message: e.message, code: e.code, setting: e.setting } };
+  }
+}
+
+port?.on('message', (m: WorkerRequest | WorkerBatch) => {
+  const transfer: ArrayBuffer[] = [];
+  if (m.op === 'batch') {
+    // One reply for the batch: one wake-up of the main thread instead of one per request.
+    const batch = m.requests.map((r) => answer(r, transfer));
+    port.postMessage({ batch } satisfies WorkerBatchReply, transfer);
+  } else {
+    port.postMessage(answer(m, transfer), transfer);
   }
 });

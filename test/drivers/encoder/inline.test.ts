@@ -11,6 +11,7 @@ import {
   avcC,
   downscale2x,
   downscaledFormat,
+  scalerEngine,
   fromAnnexB,
   prepareKoffiForAsyncEncode,
   splitAnnexB,
@@ -133,6 +134,20 @@ t.test('downscale2x and yuyvToI420 on known pixels', async (t) => {
   t.throws(() => downscale2x(nv12, 'nv12', 6, 4), { code: 'BAD_INPUT', message: /multiple of 4/ });
   t.throws(() => downscale2x(nv12, 'nv12', 4, 4, new Uint8Array(5)), { code: 'BAD_INPUT', message: /output must be 6 bytes/ });
   t.throws(() => yuyvToI420(yuyv, 4, 2), { code: 'BAD_INPUT' });
+});
+
+t.test('downscale2x: libyuv (when installed) and the JavaScript loop give the same bytes', async (t) => {
+  t.equal(scalerEngine(), 'libyuv', 'libyuv0 is installed by scripts/install-deps.sh');
+  const noise = (n: number) => Uint8Array.from({ length: n }, (_, i) => (i * 2654435761) >>> 24);
+  for (const [format, w, h] of [['nv12', 704, 576], ['yuv420p', 704, 576], ['nv12', 4, 4], ['yuv420p', 12, 8]] as const) {
+    const packed = noise((w * h * 3) / 2);
+    t.same(downscale2x(packed, format, w, h), downscale2x(packed, format, w, h, undefined, 'js'), `${format} ${w}x${h}`);
+    // Padded rows, as capture drivers hand them out.
+    const stride = w + 32;
+    const planes = format === 'nv12' ? [noise(stride * h), noise((stride * h) / 2)] : [noise(stride * h), noise((stride / 2) * (h / 2)), noise((stride / 2) * (h / 2))];
+    const strides = format === 'nv12' ? [stride, stride] : [stride, stride / 2, stride / 2];
+    t.same(downscale2x({ planes, strides }, format, w, h), downscale2x({ planes, strides }, format, w, h, undefined, 'js'), `${format} ${w}x${h} with a stride of ${stride}`);
+  }
 });
 
 t.test('annexB, avcC and length-prefixed splitting', async (t) => {

@@ -337,3 +337,30 @@ t.test('pool: size setting, and encoders fail cleanly when their worker is gone'
   await again.close();
   await enc.close();
 });
+
+t.test('a group (a channel main and sub) shares one worker; encodes made together come back to their own encoder', async (t) => {
+  await shutdownEncoderPool();
+  setEncoderPoolSize(2);
+  const main = createEncoder('x264', { group: 'ch1' });
+  const sub = createEncoder('x264', { group: 'ch1' });
+  await main.configure({ ...base, width: 352, height: 288 });
+  await sub.configure({ ...base, width: 176, height: 144, bitrateKbps: 128 });
+  t.equal(encoderPoolThreads(), 1, 'both encoders on one thread, though the pool may hold two');
+  const other = createEncoder('x264');
+  await other.configure({ ...base, width: 176, height: 144 });
+  t.equal(encoderPoolThreads(), 2, 'an encoder outside the group gets the other thread');
+  // Made in one turn: they travel in one message; each promise gets its own stream's units.
+  const big = new Uint8Array(rawFrameSize('yuv420p', 352, 288)).fill(100);
+  const small = new Uint8Array(rawFrameSize('yuv420p', 176, 144)).fill(100);
+  const [a, b, c] = await Promise.all([main.encode(big, 0), sub.encode(small, 0), main.encode(big, 40_000)]);
+  t.equal(a.length, 1);
+  t.equal(b.length, 1);
+  t.equal(c.length, 1);
+  t.ok(a[0]!.keyframe && b[0]!.keyframe && !c[0]!.keyframe, 'first frames are IDR, the next is not');
+  t.equal(c[0]!.ptsUs, 40_000);
+  t.same([main.streamInfo().width, sub.streamInfo().width], [352, 176]);
+  // An error in one request of a batch fails that request alone.
+  await t.rejects(Promise.all([main.encode(big, 80_000), sub.encode(big, 40_000)]), { code: 'BAD_INPUT' });
+  t.equal((await main.encode(big, 120_000)).length, 1, 'the group still encodes');
+  await Promise.all([main.close(), sub.close(), other.close()]);
+});
