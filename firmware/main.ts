@@ -131,6 +131,7 @@ export class Firmware {
       store: () => this.store,
       ptz: () => this.ptz,
       events: () => this.events,
+      popups: (listener) => this.bus.on('consolePopup', listener),
       version: this.version,
     });
     this.supervisor.add(web);

@@ -38,5 +38,8 @@ export const SOCK_STREAM = 1;
 export const SOCK_DGRAM = 2;
 export const SOCK_NONBLOCK = O_NONBLOCK;
 export const SOCK_CLOEXEC = O_CLOEXEC;
+// asm-generic/socket.h: the same on x86 and ARM (not on MIPS, SPARC, Alpha, PA-RISC).
+export const SOL_SOCKET = 1;
+export const SO_RCVLOWAT = 18;
 export const MSG_DONTWAIT = 0x40;
 export const MSG_NOSIGNAL = 0x4000;

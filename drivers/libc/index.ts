@@ -5,4 +5,4 @@ export * from './constants.js';
 export { open, close, read, write, ioctl, ioctlBuf, ioctlIntRef, type Bytes } from './io.js';
 export { mmap, munmap, mapView, type Pointer } from './mman.js';
 export { poll, type PollFd } from './poll.js';
-export { socket, sendto, unixAddress, type UnixAddress } from './socket.js';
+export { socket, sendto, setsockoptInt, unixAddress, type UnixAddress } from './socket.js';

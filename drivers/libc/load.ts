@@ -18,6 +18,7 @@ export interface LibcFunctions {
   poll: Fn;
   socket: Fn;
   sendto: Fn;
+  setsockopt: Fn;
   strerror: Fn;
 }
 
@@ -69,6 +70,7 @@ export function libc(): LibcFunctions {
     sendto: lib.func(
       'intptr_t sendto(int fd, const void *buf, size_t len, int flags, const sockaddr_un *addr, uint32_t addrlen)',
     ),
+    setsockopt: lib.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)'),
     strerror: lib.func('const char *strerror(int errnum)'),
   };
   return functions;

@@ -49,3 +49,9 @@ export function sendto(fd: number, data: Bytes | string, to: UnixAddress, flags 
   if (n < 0) throw lastError('sendto', { path: to.path });
   return n;
 }
+
+/** setsockopt(2) with an int value (SOL_SOCKET options such as SO_RCVLOWAT). */
+export function setsockoptInt(fd: number, level: number, name: number, value: number, context?: SysContext): void {
+  const v = new Int32Array([value]);
+  if (libc().setsockopt(fd, level, name, v, 4) !== 0) throw lastError('setsockopt', context);
+}

@@ -28,6 +28,8 @@ export interface BusEvents {
   storageAlarm: { kind: StorageAlarmKind; active: boolean; channel?: string; stream?: string; detail: string; at: number };
   /** A linkage rule started (its trigger became active) or ended, and what each action did. */
   linkage: { rule: string; subject: string; phase: 'start' | 'end'; results: LinkageActionResult[]; at: number };
+  /** A linkage rule's popup action: the consoles (the web page's live view; the HDMI console when there is one) show `channel` alone for `seconds`. */
+  consolePopup: { channel: string; seconds: number; rule: string; at: number };
   /** A linkage rule's MQTT action: a message for `<baseTopic>/<deviceId>/<topic>`. */
   linkageMessage: { topic: string; rule: string; name: string; trigger: string; subject: string; active: boolean; at: number };
 }

@@ -1,5 +1,5 @@
 // How the linkage rules reach the rest of this box: the recording store's
-// locks, the PTZ domes, the relays and buzzer, and MQTT. Capabilities the box lacks stay undefined,
+// locks, the PTZ domes, the relays and buzzer, MQTT and the consoles. Capabilities the box lacks stay undefined,
 // and the engine reports "this box has no ..." when a rule asks for them.
 import { basename } from 'node:path';
 import type { EventBus } from '../core/bus.js';
@@ -53,6 +53,8 @@ export function boxTargets(p: BoxParts): LinkageTargets {
     t.relay = (output, on) => alarms.relay(output, on);
     t.buzzer = (pattern, on) => alarms.buzzer(pattern, on);
   }
+  // Every box has a console: the web page's live view listens for these (and the HDMI console will).
+  t.popup = async (channel, seconds, rule) => p.bus.emit('consolePopup', { channel, seconds, rule, at: p.clock.now() });
   if (p.mqttEnabled) {
     t.mqtt = async (topic, payload) =>
       p.bus.emit('linkageMessage', {

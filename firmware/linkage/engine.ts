@@ -35,7 +35,7 @@ export interface LinkageTargets {
   buzzer?(pattern: 'continuous' | 'beep', on: boolean): Promise<void>;
   mqtt?(topic: string, payload: Record<string, unknown>): Promise<void>;
   snapshot?(channel: string): Promise<string>;
-  popup?(channel: string, seconds: number): Promise<void>;
+  popup?(channel: string, seconds: number, rule: string): Promise<void>;
   /** Defaults to an HTTP POST of the JSON body with a 5 s timeout. */
   webhook?(url: string, body: Record<string, unknown>): Promise<string>;
 }
@@ -311,7 +311,7 @@ export class LinkageService implements Service {
       case 'snapshot':
         return this.need(t.snapshot, 'snapshots').call(t, target);
       case 'popup':
-        await this.need(t.popup, 'local console').call(t, target, a.seconds);
+        await this.need(t.popup, 'local console').call(t, target, a.seconds, occ.rule.name);
         return `shown for ${a.seconds} s`;
       case 'webhook':
         return (t.webhook ?? postJson).call(t, a.url, this.payload(occ, true));

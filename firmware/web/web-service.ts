@@ -19,6 +19,7 @@ import { addTokenRoutes } from './api/token-routes.js';
 import { addOpenApiRoute } from './api/openapi.js';
 import { addPtzRoutes, type PtzByChannel } from './api/ptz-routes.js';
 import { addEventRoutes } from './api/event-routes.js';
+import { addConsoleRoutes, type ConsolePopup } from './api/console-routes.js';
 import type { EventJournal } from '../events/journal.js';
 import { rightsOn } from './auth/roles.js';
 import { LiveView, type LiveSources } from './live/live-view.js';
@@ -55,6 +56,8 @@ export interface WebServiceDeps {
   ptz?: () => PtzByChannel | undefined;
   /** The event journal, for the event list (none: 503). */
   events?: () => EventJournal | undefined;
+  /** Subscribes to the linkage rules' popups, for the page as a console (none: the stream stays quiet). */
+  popups?: (listener: (p: ConsolePopup) => void) => () => void;
   /** The firmware version, for the API document. */
   version?: string;
   /** Where the built page is (default: page/ beside this module). */
@@ -123,6 +126,7 @@ export class WebService implements Service {
     addChannelRoutes(router, { config: this.deps.config, hasPtz: (c) => ptz()?.domeOfChannel(c) !== undefined });
     addPtzRoutes(router, { ptz });
     addEventRoutes(router, { events: () => this.deps.events?.(), channels: channelIds });
+    addConsoleRoutes(router, { popups: () => this.deps.popups });
     addTokenRoutes(router, { tokens, audit });
     addOpenApiRoute(router, this.deps.version ?? 'dev');
     addRecordingRoutes(router, { store, clock, audit, channels: channelIds });

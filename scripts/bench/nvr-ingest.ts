@@ -45,7 +45,7 @@ const procCpu = (pid: number): number => {
   return (Number(f[11]) + Number(f[12])) / TICK;
 };
 
-const startCamera = () => startBenchCamera(['--bitrate', '4000', '--fps', '25', '--width', '1280', '--height', '720']);
+const startCamera = () => startBenchCamera(['--bitrate', '4000', '--fps', '25', '--width', '1280', '--height', '720', '--pattern', 'snow']);
 
 /** A restream client measuring arrival − frame time for each video frame (from our sender reports). */
 function measureClient(port: number, path: string, user: string, password: string, out: number[]): () => void {

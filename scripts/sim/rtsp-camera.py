@@ -74,6 +74,9 @@ def parse_args(argv):
     p.add_argument("--height", type=int, default=576)
     p.add_argument("--fps", type=int, default=25)
     p.add_argument("--bitrate", type=int, default=1024, help="video bitrate in kbit/s (default 1024)")
+    p.add_argument("--pattern", choices=("ball", "snow"), default="ball",
+                   help="ball: a bouncing ball (compresses far below --bitrate); snow: noise, "
+                        "which fills the bitrate like a busy or grainy scene (default ball)")
     p.add_argument("--sub", action="store_true",
                    help=f"also serve <mount>/sub at {SUB_WIDTH}x{SUB_HEIGHT}")
     args = p.parse_args(argv)
@@ -116,7 +119,7 @@ def video_launch(args, width, height, bitrate):
     else:
         enc = (f"x265enc tune=zerolatency speed-preset=ultrafast key-int-max={args.fps * 2} "
                f"bitrate={bitrate} log-level=error ! rtph265pay name=pay0 pt=96 config-interval=1")
-    return (f"videotestsrc is-live=true pattern=ball "
+    return (f"videotestsrc is-live=true pattern={args.pattern} "
             f"! video/x-raw,width={width},height={height},framerate={args.fps}/1 "
             f"! clockoverlay ! videoconvert ! {enc}")
 

@@ -33,6 +33,12 @@ export interface RtspClientOptions {
   /** No RTP at all for this long after PLAY closes the client with RtspTimeout. Default 10 s. */
   mediaTimeoutMs?: number;
   maxRedirects?: number;
+  /**
+   * Over TCP, let the kernel gather this many milliseconds of media into one
+   * read (SO_RCVLOWAT, see ReadBatcher): far fewer wake-ups for at most this
+   * much more latency. 0 reads every packet as it comes. Default 30.
+   */
+  readBatchMs?: number;
   userAgent?: string;
   limits?: Partial<RtspLimits>;
 }
@@ -144,6 +150,7 @@ export class RtspClient extends EventEmitter<RtspClientEvents> {
         await this.restartOverTcp(media);
       }
       this.startTimers();
+      if (this.lower === 'tcp') this.conn?.batchReads(this.o.readBatchMs ?? 30);
       return this.tracks;
     } catch (e) {
       const err = e instanceof RtspError ? e : new RtspError(String(e));

@@ -8,6 +8,7 @@ import { connect, type Socket } from 'node:net';
 import { RtspConnectionError, RtspError, RtspProtocolError, RtspTimeout } from './errors.js';
 import { RtspHeaders, serializeInterleaved, serializeRequest, serializeResponse, type RtspRequest, type RtspResponse } from './message.js';
 import { RtspParser, type RtspLimits } from './parser.js';
+import { ReadBatcher } from './read-batcher.js';
 
 export interface ConnectionEvents {
   interleaved: [channel: number, data: Buffer];
@@ -25,6 +26,7 @@ export class RtspConnection extends EventEmitter<ConnectionEvents> {
   private waiting: { cseq: number; resolve: (r: RtspResponse) => void; reject: (e: RtspError) => void; timer: NodeJS.Timeout } | undefined;
   private closedWith: { err: RtspError | undefined } | undefined;
   private readonly ready: Promise<void>;
+  private batcher: ReadBatcher | undefined;
 
   constructor(host: string, port: number, timeoutMs: number, limits?: Partial<RtspLimits>) {
     super();
@@ -33,7 +35,14 @@ export class RtspConnection extends EventEmitter<ConnectionEvents> {
     // read and no stream machinery (push, 'data', nextTick), which at media
     // packet rates cost more than the parsing. The parser copies what it keeps.
     const readBuf = Buffer.allocUnsafe(READ_BUFFER_BYTES);
-    const onread = { buffer: readBuf, callback: (n: number) => (this.onData(readBuf.subarray(0, n)), true) };
+    const onread = {
+      buffer: readBuf,
+      callback: (n: number) => {
+        this.batcher?.onRead(n);
+        this.onData(readBuf.subarray(0, n));
+        return true;
+      },
+    };
     this.socket = connect({ host, port, onread });
     this.socket.setNoDelay(true);
     this.ready = new Promise<void>((resolve, reject) => {
@@ -89,10 +98,27 @@ export class RtspConnection extends EventEmitter<ConnectionEvents> {
     if (!this.closedWith) this.socket.write(serializeInterleaved(channel, data));
   }
 
+  /**
+   * Once media flows over this connection: let the kernel hand it over in
+   * reads of about `delayMs` of stream (see ReadBatcher). False where the
+   * socket has no file descriptor or refuses SO_RCVLOWAT; reads stay as they were.
+   */
+  batchReads(delayMs: number): boolean {
+    if (this.closedWith || this.batcher || delayMs <= 0) return false;
+    // Node exposes a TCP socket's descriptor on its handle (not on Windows, not for pipes).
+    const fd = (this.socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+    if (typeof fd !== 'number' || fd < 0) return false;
+    const batcher = new ReadBatcher(fd, { delayMs });
+    if (!batcher.start()) return false;
+    this.batcher = batcher;
+    return true;
+  }
+
   /** Ends the connection; err is what the owner reports (undefined = we chose to). */
   close(err?: RtspError): void {
     if (this.closedWith) return;
     this.closedWith = { err };
+    this.batcher?.stop();
     if (this.waiting) {
       clearTimeout(this.waiting.timer);
       this.waiting.reject(err ?? new RtspConnectionError('connection closed'));

@@ -14,6 +14,16 @@ const nav = document.getElementById('nav')!;
 const who = document.getElementById('who')!;
 
 let leave: () => void = () => {};
+/** The box's console requests (a rule's popup), open while signed in. */
+let consoleEvents: EventSource | null = null;
+/** Set while the live view is on screen: shows a popped-up channel. */
+let popupHere: ((p: Popup) => void) | null = null;
+
+interface Popup {
+  channel: string;
+  seconds: number;
+  rule: string;
+}
 function show(...nodes: Node[]): void {
   leave();
   leave = () => {};
@@ -75,6 +85,8 @@ async function signedIn(account: Account): Promise<void> {
   logout.addEventListener('click', () => {
     // Live sockets close before the session ends, so none is refused half-open.
     show(h('p', { class: 'note' }, 'Logging out…'));
+    consoleEvents?.close();
+    consoleEvents = null;
     void api('POST', '/api/v1/logout').finally(() => {
       session.csrf = null;
       loginView();
@@ -103,6 +115,37 @@ async function signedIn(account: Account): Promise<void> {
   });
   nav.replaceChildren(...buttons);
   buttons[0]!.click();
+  listenForPopups(channels, () => buttons[0]!.click());
+}
+
+/**
+ * The page is one of the box's consoles: a rule's popup shows its channel
+ * alone in the live view for the rule's time, then the layout comes back.
+ * Elsewhere in the page a notice offers to show it.
+ */
+function listenForPopups(channels: Channel[], openLive: () => void): void {
+  consoleEvents?.close();
+  consoleEvents = new EventSource('/api/v1/console/events');
+  consoleEvents.addEventListener('popup', (e) => {
+    let p: Popup;
+    try {
+      p = JSON.parse((e as MessageEvent<string>).data) as Popup;
+    } catch {
+      return;
+    }
+    if (popupHere) return popupHere(p);
+    const c = channels.find((x) => x.id === p.channel);
+    if (!c) return;
+    const go = h('button', { type: 'button' }, 'Show');
+    const note = h('div', { class: 'toast', role: 'alert' }, `${p.rule}: ${c.name}`, go);
+    go.addEventListener('click', () => {
+      note.remove();
+      openLive();
+      popupHere?.(p);
+    });
+    document.body.append(note);
+    setTimeout(() => note.remove(), Math.max(5, p.seconds) * 1000);
+  });
 }
 
 const LAYOUTS = [1, 4, 9, 16] as const;
@@ -113,6 +156,13 @@ function liveView(channels: Channel[]): void {
   let page = 0;
   let single: Channel | null = null;
   let players: LivePlayer[] = [];
+  /** While a rule's popup shows: the banner, and the timer that puts the view back. */
+  let popup: { banner: HTMLElement; timer: number } | null = null;
+  const endPopup = () => {
+    if (!popup) return;
+    clearTimeout(popup.timer);
+    popup = null;
+  };
   const grid = h('div', { class: 'grid', id: 'grid' });
   const tools = h('div', { class: 'tools' });
 
@@ -130,6 +180,7 @@ function liveView(channels: Channel[]): void {
     players.push(player);
     player.start();
     t.addEventListener('click', () => {
+      endPopup(); // the viewer took over: no automatic return
       single = single ? null : c;
       render();
     });
@@ -142,6 +193,7 @@ function liveView(channels: Channel[]): void {
     const buttons = LAYOUTS.map((n) => {
       const b = h('button', { type: 'button', 'aria-pressed': String(!single && n === layout), 'data-layout': String(n) }, n === 1 ? '1' : `${Math.sqrt(n)}×${Math.sqrt(n)}`);
       b.addEventListener('click', () => {
+        endPopup();
         layout = n;
         single = null;
         page = 0;
@@ -157,7 +209,7 @@ function liveView(channels: Channel[]): void {
     next.addEventListener('click', () => ((page = (page + 1) % pages), render()));
     const full = h('button', { type: 'button' }, 'Full screen');
     full.addEventListener('click', () => void grid.requestFullscreen().catch(() => {}));
-    tools.replaceChildren(...buttons, ...(pages > 1 && !single ? [prev, h('span', {}, `${page + 1}/${pages}`), next] : []), h('span', { class: 'spacer' }), full);
+    tools.replaceChildren(...buttons, ...(pages > 1 && !single ? [prev, h('span', {}, `${page + 1}/${pages}`), next] : []), ...(popup ? [popup.banner] : []), h('span', { class: 'spacer' }), full);
     if (single) {
       grid.style.gridTemplateColumns = '1fr';
       grid.replaceChildren(tile(single, 'main'));
@@ -177,7 +229,27 @@ function liveView(channels: Channel[]): void {
   }
   show(tools, grid);
   render();
-  leave = stopAll;
+  popupHere = (p) => {
+    const c = channels.find((x) => x.id === p.channel);
+    if (!c) return;
+    const before = popup ? null : single;
+    const back = popup ? (popup.banner.dataset.back ?? '') : (before?.id ?? '');
+    endPopup();
+    const banner = h('span', { class: 'popup', role: 'status', 'data-back': back }, `${p.rule}: ${c.name}, back in ${p.seconds} s`);
+    const timer = window.setTimeout(() => {
+      popup = null;
+      single = channels.find((x) => x.id === back) ?? null;
+      render();
+    }, p.seconds * 1000);
+    popup = { banner, timer };
+    single = c;
+    render();
+  };
+  leave = () => {
+    endPopup();
+    popupHere = null;
+    stopAll();
+  };
 }
 
 /** Wheel to zoom into the picture where the pointer is; zoom back out to 1×. */

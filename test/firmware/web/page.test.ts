@@ -64,8 +64,10 @@ if (!existsSync(CHROMIUM)) {
           name,
           main: { url: camera.url },
           recording: { mode: i === 0 ? 'continuous' : 'off' },
-          ...(i === 0 ? { username: 'admin', password: 'admin12345', onvif: { host: '127.0.0.1', port: sim.port, ptz: true, events: false } } : {}),
+          ...(i === 0 ? { username: 'admin', password: 'admin12345', onvif: { host: '127.0.0.1', port: sim.port, ptz: true, events: true } } : {}),
         })),
+        // Motion at the front door (the ONVIF camera's event) pops its picture up on the consoles.
+        linkage: { rules: [{ id: 'door', name: 'Front door motion', trigger: { type: 'motion', channel: 'cam1' }, actions: [{ type: 'popup', channel: 'cam1', seconds: 4 }] }] },
       }),
     );
     const common = ['--board', 'sim', '--var', varDir];
@@ -164,6 +166,18 @@ if (!existsSync(CHROMIUM)) {
     t.equal(await page.locator('#grid .tile').count(), 1, 'using the controls kept the single view');
     await page.click('#grid .tile[data-channel=cam1] video');
     await waitFor('back to the grid', async () => (await tiles()).length === 4);
+
+    // The page as a console: the camera sees motion, the rule pops the front door up, the grid comes back after 4 s.
+    sim.motion(true);
+    await waitFor('the front door popped up', async () => {
+      const x = await tiles();
+      return x.length === 1 && x[0]!.channel === 'cam1';
+    }, 30_000);
+    t.equal(await page.textContent('#app .popup'), 'Front door motion: Front door, back in 4 s', 'the rule says why the channel is shown, and for how long');
+    const poppedAt = Date.now();
+    sim.motion(false);
+    await waitFor('the grid back after the popup', async () => (await tiles()).length === 4, 15_000);
+    t.ok(Date.now() - poppedAt > 3000, `the grid came back by itself after the rule's 4 s (${Date.now() - poppedAt} ms after the popup was seen)`);
 
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.getByRole('heading', { name: 'Log in' }).waitFor();
