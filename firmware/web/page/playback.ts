@@ -1,6 +1,7 @@
 // Playback: a channel's timeline (recorded segments, gaps, locks) over a
 // window of 10 min, 1 h or 24 h; click a moment to play from exactly there,
-// 1x-32x, pause and frame step, and export a range as an MP4 download.
+// 1x-32x, pause and frame step, and export a range as an MP4 download. Up to
+// three more channels play beside it, kept on the first one's clock.
 import { LivePlayer } from './live-player.js';
 import { api, h, type Channel } from './ui.js';
 
@@ -21,6 +22,18 @@ const WINDOWS = [
   ['24 h', 86_400_000],
 ] as const;
 const SPEEDS = [1, 2, 4, 8, 16, 32];
+/** Channels played together at most (the first one's timeline leads). */
+const MAX_SYNC = 4;
+/** Drift a synced channel may have before the rate nudges it back, and before it is held or restarted. */
+const NUDGE_MS = 120;
+const JUMP_MS = 2000;
+
+interface Follower {
+  channel: Channel;
+  video: HTMLVideoElement;
+  tile: HTMLElement;
+  player: LivePlayer;
+}
 
 /** A Date as the value of an <input type=datetime-local step=1> (local time). */
 function localInput(ms: number): string {
@@ -41,6 +54,9 @@ export function playbackView(channels: Channel[], show: (...n: Node[]) => void, 
   let speed = 1;
   let player: LivePlayer | undefined;
   let startedAt: number | null = null;
+  /** Channels chosen to play beside the first; and their players while playing. */
+  const synced = new Set<string>();
+  let followers: Follower[] = [];
 
   const select = h('select', { name: 'channel' });
   for (const c of usable) select.append(h('option', { value: c.id }, c.name));
@@ -121,13 +137,36 @@ export function playbackView(channels: Channel[], show: (...n: Node[]) => void, 
     state.textContent = list.segments.length ? '' : 'nothing recorded in this window';
   };
 
+  const playerArea = h('div', { class: 'player', id: 'playback-grid' });
+  const primaryTile = h('div', { class: 'sync-tile', 'data-channel': channel.id }, video, state);
+  playerArea.className = 'player sync-1';
+  playerArea.append(primaryTile);
+  const stopFollowers = () => {
+    for (const f of followers) f.player.stop();
+    followers = [];
+  };
+  const source = (c: Channel, atMs: number) => `/api/v1/playback/${encodeURIComponent(c.id)}?from=${new Date(atMs).toISOString()}&speed=${speed}`;
+  const follow = (c: Channel, atMs: number): Follower => {
+    const v = h('video', { muted: '', playsinline: '' });
+    v.muted = true;
+    v.playbackRate = speed;
+    const note = h('span', { class: 'state-line' });
+    const tile = h('div', { class: 'sync-tile', 'data-channel': c.id }, v, h('span', { class: 'label' }, c.name), note);
+    const p = new LivePlayer(v, source(c, atMs), (x) => (note.textContent = x), { live: false, seekUs: atMs * 1000 });
+    p.start();
+    return { channel: c, video: v, tile, player: p };
+  };
   const play = (atMs: number) => {
     player?.stop();
+    stopFollowers();
     startedAt = atMs;
     video.playbackRate = speed;
-    const path = `/api/v1/playback/${encodeURIComponent(channel.id)}?from=${new Date(atMs).toISOString()}&speed=${speed}`;
-    player = new LivePlayer(video, path, (s) => (state.textContent = s), { live: false, seekUs: atMs * 1000 });
+    player = new LivePlayer(video, source(channel, atMs), (s) => (state.textContent = s), { live: false, seekUs: atMs * 1000 });
     player.start();
+    followers = usable.filter((c) => c.id !== channel.id && synced.has(c.id)).map((c) => follow(c, atMs));
+    primaryTile.dataset.channel = channel.id;
+    playerArea.className = `player sync-${1 + followers.length}`;
+    playerArea.replaceChildren(primaryTile, ...followers.map((f) => f.tile));
     fromInput.value = localInput(atMs);
     toInput.value = localInput(atMs + 60_000);
     updateExport();
@@ -148,8 +187,34 @@ export function playbackView(channels: Channel[], show: (...n: Node[]) => void, 
   select.addEventListener('change', () => {
     channel = usable.find((c) => c.id === select.value) ?? channel;
     player?.stop();
+    stopFollowers();
+    drawSyncChoice();
     void loadTimeline();
   });
+
+  // "Play with": up to three more channels, started at the same moment and kept on the first one's clock.
+  const syncChoice = h('span', { class: 'sync-choice' });
+  const drawSyncChoice = () => {
+    const others = usable.filter((c) => c.id !== channel.id);
+    synced.delete(channel.id);
+    syncChoice.replaceChildren(
+      ...(others.length ? ['Play with: '] : []),
+      ...others.map((c) => {
+        const box = h('input', { type: 'checkbox', name: 'sync', value: c.id });
+        box.checked = synced.has(c.id);
+        box.disabled = !box.checked && synced.size >= MAX_SYNC - 1;
+        box.addEventListener('change', () => {
+          if (box.checked) synced.add(c.id);
+          else synced.delete(c.id);
+          drawSyncChoice();
+          const at = player?.position() ?? startedAt;
+          if (at !== null) play(at);
+        });
+        return h('label', { class: 'inline' }, box, c.name);
+      }),
+    );
+  };
+  drawSyncChoice();
 
   const windowButtons = WINDOWS.map(([label, ms]) => {
     const b = h('button', { type: 'button', 'aria-pressed': String(ms === windowMs), 'data-window': String(ms) }, label);
@@ -172,32 +237,67 @@ export function playbackView(channels: Channel[], show: (...n: Node[]) => void, 
     return b;
   });
   const pause = h('button', { type: 'button', id: 'pause' }, 'Pause');
+  const all = () => [...(player ? [{ player, video }] : []), ...followers];
   pause.addEventListener('click', () => {
     if (!player) return;
-    player.held = !player.held;
-    if (player.held) video.pause();
-    else void video.play();
-    pause.textContent = player.held ? 'Play' : 'Pause';
+    const hold = !player.held;
+    for (const x of all()) {
+      x.player.held = hold;
+      if (hold) x.video.pause();
+      else void x.video.play();
+    }
+    pause.textContent = hold ? 'Play' : 'Pause';
   });
   const step = h('button', { type: 'button', id: 'step', title: 'Next frame (while paused)' }, 'Frame ▸');
   step.addEventListener('click', () => {
     if (!player) return;
-    player.held = true;
-    video.pause();
+    for (const x of all()) {
+      x.player.held = true;
+      x.video.pause();
+      x.video.currentTime += 0.04;
+    }
     pause.textContent = 'Play';
-    video.currentTime += 0.04;
   });
 
   const tick = window.setInterval(() => {
     const p = player?.position();
     if (p === null || p === undefined) return;
+    primaryTile.dataset.position = String(Math.round(p));
+    keepInStep(p);
     clock.textContent = new Date(p).toLocaleTimeString();
     cursor.style.left = `${Math.min(100, Math.max(0, ((p - (endMs - windowMs)) / windowMs) * 100))}%`;
   }, 250);
+  /** Each follower on the first channel's clock: a small drift is nudged by the rate, a gap in one recording holds or restarts it. */
+  const keepInStep = (leader: number) => {
+    for (const f of followers) {
+      const q = f.player.position();
+      if (q === null) continue;
+      f.tile.dataset.position = String(Math.round(q));
+      if (player!.held) continue;
+      const ahead = q - leader;
+      if (ahead > JUMP_MS) {
+        // Its recording resumes later than the leader's: wait there for the leader.
+        f.player.held = true;
+        f.video.pause();
+      } else if (f.player.held && ahead <= 0) {
+        f.player.held = false;
+        void f.video.play();
+      } else if (ahead < -JUMP_MS) {
+        const at = leader;
+        f.player.stop();
+        const next = follow(f.channel, at);
+        f.tile.replaceWith(next.tile);
+        Object.assign(f, next);
+      } else if (!f.player.held) {
+        f.video.playbackRate = speed * (ahead > NUDGE_MS ? 0.9 : ahead < -NUDGE_MS ? 1.1 : 1);
+      }
+    }
+  };
   show(
     h('div', { class: 'tools' }, select, ...windowButtons, h('span', { class: 'spacer' }), ...speedButtons, pause, step, clock),
+    h('div', { class: 'tools' }, syncChoice),
     h('div', { class: 'timeline-wrap' }, timeline, labels, lockList),
-    h('div', { class: 'player' }, video, state),
+    playerArea,
     h('div', { class: 'tools' }, h('label', { class: 'inline' }, 'From ', fromInput), h('label', { class: 'inline' }, 'to ', toInput), exportLink, lockButton),
   );
   if (start) play(start.atMs);
@@ -205,6 +305,7 @@ export function playbackView(channels: Channel[], show: (...n: Node[]) => void, 
   setLeave(() => {
     window.clearInterval(tick);
     player?.stop();
+    stopFollowers();
   });
   void loadTimeline();
 }
