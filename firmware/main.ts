@@ -245,7 +245,7 @@ export class Firmware {
           writers: this.store?.writerStats() ?? {},
           channels: this.nvr?.status() ?? [],
           analog: this.dvr?.status() ?? [],
-          alarms: this.alarms ? { inputs: this.alarms.inputs(), relays: this.alarms.relays(), buzzer: this.alarms.buzzerState() } : null,
+          alarms: this.alarms ? { inputs: this.alarms.inputs(), relays: this.alarms.relays(), buzzer: this.alarms.buzzerState(), modules: this.alarms.modules() } : null,
           ptz: this.ptz?.status() ?? [],
         };
       case 'config.get':

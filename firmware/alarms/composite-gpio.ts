@@ -3,6 +3,7 @@
 // The AlarmService sees one port and needs no change for the modules.
 import { MODBUS_CHIP_PREFIX } from './modbus-io.js';
 import type { AlarmGpio, InputGroup, InputHandlers, OutputGroup, PortInputLine, PortLine } from './port.js';
+import type { ModuleStatus } from './types.js';
 
 export class CompositeAlarmGpio implements AlarmGpio {
   constructor(
@@ -24,5 +25,13 @@ export class CompositeAlarmGpio implements AlarmGpio {
 
   async close(): Promise<void> {
     await Promise.all([this.kernel.close?.(), this.modbus.close?.()]);
+  }
+
+  sourceOf(chip: string): string {
+    return this.#port(chip).sourceOf?.(chip) ?? 'gpio';
+  }
+
+  modules(): ModuleStatus[] {
+    return [...(this.kernel.modules?.() ?? []), ...(this.modbus.modules?.() ?? [])];
   }
 }

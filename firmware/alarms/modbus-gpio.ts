@@ -2,12 +2,13 @@
 // line n its input or coil n (0-based). Polled values become edges (the
 // service debounces them: kernelDebounce false), relays become coil writes.
 // A module that stops answering is reported by ModbusIoService on the bus;
-// here its lines simply give no edges until it is back, and writes are kept
-// and applied when it answers again, so nothing here throws for it.
+// here its lines are `unavailable` (no edges) until it is back, and writes
+// are kept and applied when it answers again, so nothing here throws for it.
 import type { BoardProfile } from '../board/profile.js';
 import type { ModuleConfig } from './config.js';
 import { MODBUS_CHIP_PREFIX, moduleInputName, moduleOutputName, type ModbusIoService, type ModbusModule } from './modbus-io.js';
 import type { AlarmGpio, InputGroup, InputHandlers, OutputGroup, PortInputLine, PortLine } from './port.js';
+import type { ModuleStatus } from './types.js';
 
 type BoardLine = BoardProfile['gpio']['alarmInputs'][number];
 
@@ -50,13 +51,20 @@ export class ModbusAlarmGpio implements AlarmGpio {
       const timestampNs = process.hrtime.bigint();
       handlers.edge(l.name, { value: raw !== l.activeLow, timestampNs, seqno: ++seqno, lineSeqno: n });
     });
+    const offState = m.onState((reason) => handlers.unavailable?.(reason));
+    // Lost before its lines were opened (no answer at start, no such RS-485 line).
+    const down = m.unavailable();
+    if (down !== null) handlers.unavailable?.(down);
     return {
       kernelDebounce: false,
       values: () => {
         const v = m.inputs;
         return v ? new Map(lines.map((l) => [l.name, v[l.line] !== l.activeLow])) : new Map();
       },
-      close: async () => void off(),
+      close: async () => {
+        off();
+        offState();
+      },
     };
   }
 
@@ -80,7 +88,17 @@ export class ModbusAlarmGpio implements AlarmGpio {
         return m.wanted[l.line] !== l.activeLow;
       },
       close: () => {},
+      unavailable: () => m.unavailable(),
     };
+  }
+
+  /** `modbus:<id>`: which module, not just "a module". */
+  sourceOf(chip: string): string {
+    return chip;
+  }
+
+  modules(): ModuleStatus[] {
+    return this.io.status();
   }
 
   async close(): Promise<void> {

@@ -1,8 +1,9 @@
 // Modbus RTU alarm I/O modules ("8-in/8-out" relay boards) on the RS-485
 // lines: each module's discrete inputs are polled on the shared bus, changes
 // go to whoever listens (ModbusAlarmGpio, for the AlarmService), coils are
-// written on demand, and a module that stops answering is reported on its
-// lines (`alarmFault`) until it answers again (`alarmRestored`).
+// written on demand, and a module that stops answering is reported
+// (`alarmModuleState`, and `alarmFault` on each of its lines) until it
+// answers again (`alarmModuleState`, `alarmRestored`).
 import type { BusLease, SerialLineOptions, SharedLines } from '../../drivers/serial/index.js';
 import type { EventBus } from '../core/bus.js';
 import type { Clock, Timer } from '../core/clock.js';
@@ -11,10 +12,10 @@ import type { Service } from '../core/service.js';
 import { ModbusClient } from '../modbus/index.js';
 import type { ModuleConfig } from './config.js';
 import './events.js';
+import type { ModuleStatus } from './types.js';
 
-/** The chip name of a module's lines in the board's GPIO table: `modbus:<id>`. */
+/** The chip name of a module's lines in the board's GPIO table, and the source of their events: `modbus:<id>`. */
 export const MODBUS_CHIP_PREFIX = 'modbus:';
-const SOURCE = 'modbus';
 
 export const moduleInputName = (id: string, n: number): string => `${id}.in${n}`;
 export const moduleOutputName = (id: string, n: number): string => `${id}.out${n}`;
@@ -35,22 +36,17 @@ export interface ModbusIoOptions {
   failures?: number;
   /** Wait before trying again to open a line that would not open (default 5 s). */
   retryMs?: number;
-}
-
-export interface ModuleStatus {
-  id: string;
-  bus: string;
-  address: number;
-  /** null until it has answered or been reported lost. */
-  online: boolean | null;
-  error: string | null;
-  inputs: boolean[] | null;
-  coils: boolean[];
-  polls: number;
-  failures: number;
+  /**
+   * Poll period while a module is lost (default 1 s, never shorter than its
+   * pollMs): each unanswered poll holds the shared bus for a whole timeout,
+   * which the PTZ domes on it would otherwise wait behind.
+   */
+  lostPollMs?: number;
 }
 
 type InputListener = (index: number, value: boolean) => void;
+/** null: the module answers; otherwise why its lines cannot be used. */
+type StateListener = (unavailable: string | null) => void;
 
 /** One module: its poll loop, coil writes and fault state. */
 export class ModbusModule {
@@ -59,11 +55,17 @@ export class ModbusModule {
   /** Coils as the firmware wants them; re-written after the module comes back (it may have rebooted with all off). */
   readonly wanted: boolean[];
   online: boolean | null = null;
+  /** Wall-clock ms of the last change of `online`. */
+  since: number | null = null;
   error: string | null = null;
+  lastError: { message: string; at: number } | null = null;
   readonly stats = { polls: 0, failures: 0, writes: 0 };
+  readonly source: string;
   #known: boolean[] | null = null;
   #failures = 0;
+  #unavailable: string | null = null;
   #listeners = new Set<InputListener>();
+  #stateListeners = new Set<StateListener>();
   #lease: BusLease | undefined;
   #client: ModbusClient | undefined;
   #timer: Timer | undefined;
@@ -78,6 +80,7 @@ export class ModbusModule {
     private readonly log: Logger,
   ) {
     this.wanted = new Array<boolean>(cfg.outputs).fill(false);
+    this.source = `${MODBUS_CHIP_PREFIX}${cfg.id}`;
   }
 
   /** Line names of this module, inputs then outputs. */
@@ -86,10 +89,26 @@ export class ModbusModule {
     return [...Array.from({ length: c.inputs }, (_, i) => moduleInputName(c.id, i + 1)), ...Array.from({ length: c.outputs }, (_, i) => moduleOutputName(c.id, i + 1))];
   }
 
-  /** Called with (input index, raw value) on each change seen by a poll; returns the unsubscribe function. */
+  /**
+   * Called with (input index, raw value) on each change seen by a poll, and
+   * for every input at the first answer after the module was lost: a
+   * listener may have dropped a change that was still settling when the
+   * module went silent. Returns the unsubscribe function.
+   */
   onInput(listener: InputListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /** Called when the module is lost (with why) and when it answers again (null), before that answer's inputs. */
+  onState(listener: StateListener): () => void {
+    this.#stateListeners.add(listener);
+    return () => this.#stateListeners.delete(listener);
+  }
+
+  /** Why its lines cannot be used now (it does not answer), or null. */
+  unavailable(): string | null {
+    return this.#unavailable;
   }
 
   /** Starts polling; resolves after the first poll (answered or not), so the inputs are known when it did answer. */
@@ -112,6 +131,8 @@ export class ModbusModule {
     this.#client = undefined;
     this.#known = null;
     this.online = null;
+    this.since = null;
+    this.#unavailable = null;
     this.#failures = 0;
     await lease?.release();
   }
@@ -125,12 +146,25 @@ export class ModbusModule {
 
   status(): ModuleStatus {
     const c = this.cfg;
-    return { id: c.id, bus: c.bus, address: c.address, online: this.online, error: this.error, inputs: this.inputs && [...this.inputs], coils: [...this.wanted], polls: this.stats.polls, failures: this.stats.failures };
+    return {
+      id: c.id,
+      bus: c.bus,
+      address: c.address,
+      online: this.online,
+      since: this.since,
+      error: this.error,
+      lastError: this.lastError?.message ?? null,
+      lastErrorAt: this.lastError?.at ?? null,
+      inputs: this.inputs && [...this.inputs],
+      coils: [...this.wanted],
+      polls: this.stats.polls,
+      failures: this.stats.failures,
+    };
   }
 
   async #cycle(gen: number): Promise<void> {
     const started = this.o.clock.monotonic();
-    let wait = this.cfg.pollMs;
+    let wait = this.online === false ? Math.max(this.cfg.pollMs, this.o.lostPollMs ?? 1000) : this.cfg.pollMs;
     if (!this.#client) {
       const options = this.o.line(this.cfg.bus, this.cfg.baudRate);
       if (!options) {
@@ -179,16 +213,17 @@ export class ModbusModule {
   #answered(values: boolean[] | null): void {
     this.stats.polls++;
     this.#failures = 0;
-    if (this.online === false) {
+    const wasLost = this.online === false;
+    if (wasLost) {
       this.log.info('Modbus module answers again', { module: this.cfg.id, bus: this.cfg.bus, address: this.cfg.address });
       const at = this.o.clock.now();
-      for (const line of this.lines()) this.o.bus.emit('alarmRestored', { source: SOURCE, line, at });
+      for (const line of this.lines()) this.o.bus.emit('alarmRestored', { source: this.source, line, at });
       this.#known = null; // it may have been power-cycled: write every coil again
     }
-    this.online = true;
     this.error = null;
+    if (this.online !== true) this.#changeState(true);
     if (values) {
-      const before = this.inputs;
+      const before = wasLost ? null : this.inputs;
       this.inputs = values;
       for (let i = 0; i < values.length; i++) {
         if (before !== null && before[i] === values[i]) continue;
@@ -201,14 +236,37 @@ export class ModbusModule {
   #failed(error: string, now = false): void {
     this.stats.failures++;
     this.#failures++;
+    this.lastError = { message: error, at: this.o.clock.now() };
+    if (this.online === false) {
+      this.error = error;
+      return;
+    }
+    if (!now && this.#failures < (this.o.failures ?? 3)) return;
     this.error = error;
-    if (this.online === false || (!now && this.#failures < (this.o.failures ?? 3))) return;
-    this.online = false;
     const c = this.cfg;
-    const message = `Modbus module ${c.id} (address ${c.address} on ${c.bus}) is not answering: ${error}`;
     this.log.error('Modbus module lost', { module: c.id, bus: c.bus, address: c.address, error });
+    this.#changeState(false, error);
+    const at = this.since!;
+    for (const line of this.lines()) this.o.bus.emit('alarmFault', { source: this.source, line, error: this.#unavailable!, at });
+  }
+
+  #changeState(online: boolean, error?: string): void {
+    const c = this.cfg;
     const at = this.o.clock.now();
-    for (const line of this.lines()) this.o.bus.emit('alarmFault', { source: SOURCE, line, error: message, at });
+    const previous = this.online === null ? null : this.online ? 'online' : 'offline';
+    this.online = online;
+    this.since = at;
+    this.#unavailable = online ? null : `Modbus module ${c.id} (address ${c.address} on ${c.bus}) is not answering since ${new Date(at).toISOString()}: ${error}`;
+    for (const l of this.#stateListeners) l(this.#unavailable);
+    this.o.bus.emit('alarmModuleState', {
+      module: c.id,
+      bus: c.bus,
+      address: c.address,
+      state: online ? 'online' : 'offline',
+      previous,
+      at,
+      ...(error !== undefined ? { detail: error } : {}),
+    });
   }
 
   #startSync(): void {

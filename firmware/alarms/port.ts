@@ -1,6 +1,7 @@
 // The GPIO layer the AlarmService stands on. The firmware's implementation is
 // kernel-gpio.ts (drivers/gpio); host tests put a stand-in that behaves like
 // the kernel (edge events with timestamps and sequence numbers) in its place.
+import type { ModuleStatus } from './types.js';
 
 /** One board line as the service asks for it. Values are logical: active-low is the kernel's business. */
 export interface PortLine {
@@ -32,6 +33,11 @@ export interface InputHandlers {
   edge(name: string, edge: PortEdge): void;
   /** The lines are gone for good (chip removed, fd failed); no more edges will come. */
   error(err: Error): void;
+  /**
+   * The lines cannot be read for now (a Modbus module that stopped
+   * answering): why; null once they can again. No edges come meanwhile.
+   */
+  unavailable?(reason: string | null): void;
 }
 
 /** Input lines of one chip, requested together with edge events on both edges. */
@@ -48,6 +54,8 @@ export interface OutputGroup {
   set(name: string, value: boolean): void;
   get(name: string): boolean;
   close(): void;
+  /** Why the lines cannot be driven for now (writes are kept and applied when they can), or null. */
+  unavailable?(): string | null;
 }
 
 export interface AlarmGpio {
@@ -57,4 +65,8 @@ export interface AlarmGpio {
   openOutputs(chip: string, lines: readonly (PortLine & { initial: boolean })[]): Promise<OutputGroup>;
   /** Releases what the port itself holds (its event thread). */
   close?(): Promise<void>;
+  /** What `alarm` and `alarmFault` events of a chip's lines give as their source; 'gpio' when absent. */
+  sourceOf?(chip: string): string;
+  /** The remote I/O modules behind the port, for status. */
+  modules?(): ModuleStatus[];
 }

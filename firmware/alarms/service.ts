@@ -7,7 +7,7 @@ import { inSchedule } from '../linkage/schedule.js';
 import type { AlarmsConfig, InputConfig, RelayConfig } from './config.js';
 import './events.js';
 import type { AlarmGpio, InputGroup, OutputGroup, PortEdge } from './port.js';
-import type { ArmMode, BuzzerPattern, InputStatus, RelayStatus } from './types.js';
+import type { ArmMode, BuzzerPattern, InputStatus, ModuleStatus, RelayStatus } from './types.js';
 
 export interface AlarmServiceOptions {
   bus: EventBus;
@@ -25,6 +25,8 @@ type BoardLine = BoardProfile['gpio']['alarmInputs'][number];
 
 interface Input {
   line: BoardLine;
+  /** What its `alarm` events give as their source ('gpio', `modbus:<id>`). */
+  source: string;
   cfg: InputConfig;
   mode: ArmMode;
   armed: boolean;
@@ -37,6 +39,8 @@ interface Input {
   lastLineSeqno?: number;
   alarm: boolean;
   fault: string | null;
+  /** Why the line cannot be read for now (its Modbus module is silent); its last value stands. */
+  unavailable: string | null;
   group?: InputGroup;
 }
 
@@ -49,7 +53,7 @@ interface Relay {
   group?: OutputGroup;
 }
 
-const SOURCE = 'gpio';
+const GPIO_SOURCE = 'gpio';
 const DEFAULT_INPUT: Omit<InputConfig, 'input'> = { name: '', enabled: true, contact: 'no', debounceMs: 50, schedule: null };
 const DEFAULT_RELAY: Omit<RelayConfig, 'relay'> = { mode: 'latched', pulseMs: 2000 };
 
@@ -86,7 +90,8 @@ export class AlarmService implements Service {
     for (const line of board.alarmInputs) {
       const c = { ...DEFAULT_INPUT, ...cfg.inputs.find((i) => i.input === line.name), input: line.name };
       const mode = this.modes.get(line.name) ?? 'auto';
-      const input: Input = { line, cfg: c, mode, armed: false, raw: null, stable: null, softDebounce: false, alarm: false, fault: null };
+      const source = this.o.gpio.sourceOf?.(line.chip) ?? GPIO_SOURCE;
+      const input: Input = { line, source, cfg: c, mode, armed: false, raw: null, stable: null, softDebounce: false, alarm: false, fault: null, unavailable: null };
       input.armed = this.shouldArm(input, now);
       this.inputsByName.set(line.name, input);
     }
@@ -153,6 +158,7 @@ export class AlarmService implements Service {
           {
             edge: (name, e) => this.onEdge(name, e),
             error: (err) => this.fault(inputs.map((i) => i.line.name), err, (n) => this.inputFault(n)),
+            unavailable: (reason) => this.inputsUnavailable(inputs, reason),
           },
         );
         if (!this.running) {
@@ -181,6 +187,21 @@ export class AlarmService implements Service {
     i.raw = null;
   }
 
+  /**
+   * While a module is silent its inputs keep their last accepted value, and a
+   * change still settling is dropped: nothing says it held. The module
+   * reports every input again when it answers, so a real change is not lost.
+   */
+  private inputsUnavailable(inputs: Input[], reason: string | null): void {
+    for (const i of inputs) {
+      i.unavailable = reason;
+      if (reason === null || !i.settle) continue;
+      this.o.clock.clearTimeout(i.settle);
+      i.settle = undefined;
+      i.raw = i.stable;
+    }
+  }
+
   private fault(lines: string[], err: Error, mark: (line: string) => void): void {
     const at = this.o.clock.now();
     for (const line of lines) {
@@ -188,13 +209,14 @@ export class AlarmService implements Service {
       if (target) target.fault = err.message;
       mark(line);
       this.o.log.error('alarm line out of service', { line, error: err.message });
-      this.o.bus.emit('alarmFault', { source: SOURCE, line, error: err.message, at });
+      const source = target ? (this.o.gpio.sourceOf?.(target.line.chip) ?? GPIO_SOURCE) : GPIO_SOURCE;
+      this.o.bus.emit('alarmFault', { source, line, error: err.message, at });
     }
   }
 
   private onEdge(name: string, e: PortEdge): void {
     const i = this.inputsByName.get(name);
-    if (!i || !this.running || i.fault) return;
+    if (!i || !this.running || i.fault || i.unavailable) return;
     if (i.lastLineSeqno !== undefined && e.lineSeqno !== i.lastLineSeqno + 1) {
       // The kernel's event buffer overflowed: edges were lost. The edge still
       // gives the current value; note the gap so a missed pulse is explainable.
@@ -202,6 +224,7 @@ export class AlarmService implements Service {
     }
     i.lastLineSeqno = e.lineSeqno;
     i.raw = e.value;
+    if (i.stable === null) return this.firstValue(i, e.value);
     if (!i.softDebounce) return this.accept(i, e.value);
     if (i.settle) this.o.clock.clearTimeout(i.settle);
     i.settle = undefined;
@@ -210,6 +233,16 @@ export class AlarmService implements Service {
       i.settle = undefined;
       this.accept(i, e.value);
     }, i.cfg.debounceMs);
+  }
+
+  /**
+   * The first value of a line that had none at start (a Modbus module that
+   * answered late) is taken as a start value would be: not a change, but an
+   * armed input already in alarm raises it.
+   */
+  private firstValue(i: Input, value: boolean): void {
+    i.stable = value;
+    if (i.armed && this.condition(i) && !i.alarm) this.setAlarm(i, true);
   }
 
   /** The alarm condition of the contact: NO closes (line active) on alarm, NC opens. */
@@ -227,7 +260,7 @@ export class AlarmService implements Service {
 
   private setAlarm(i: Input, active: boolean): void {
     i.alarm = active;
-    this.o.bus.emit('alarm', { source: SOURCE, input: i.line.name, active, at: this.o.clock.now() });
+    this.o.bus.emit('alarm', { source: i.source, input: i.line.name, active, at: this.o.clock.now() });
   }
 
   // --- arming ---------------------------------------------------------------------
@@ -279,8 +312,13 @@ export class AlarmService implements Service {
       armed: i.armed,
       mode: i.mode,
       alarm: i.alarm,
-      fault: i.fault,
+      fault: i.fault ?? i.unavailable,
     }));
+  }
+
+  /** The Modbus I/O modules behind the lines: online or not, since when, the last error. */
+  modules(): ModuleStatus[] {
+    return this.o.gpio.modules?.() ?? [];
   }
 
   // --- relays -------------------------------------------------------------------
@@ -366,7 +404,7 @@ export class AlarmService implements Service {
   }
 
   relays(): RelayStatus[] {
-    return [...this.relaysByName.values()].map((r) => ({ relay: r.line.name, mode: r.cfg.mode, on: r.on, fault: r.fault }));
+    return [...this.relaysByName.values()].map((r) => ({ relay: r.line.name, mode: r.cfg.mode, on: r.on, fault: r.fault ?? r.group?.unavailable?.() ?? null }));
   }
 
   // --- buzzer ---------------------------------------------------------------------

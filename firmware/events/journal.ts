@@ -11,6 +11,7 @@ import type { BusEvents, EventBus } from '../core/bus.js';
 import type { Clock, Timer } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import type { Service } from '../core/service.js';
+import type {} from '../alarms/events.js'; // the alarm service's bus events
 
 export type EventType = 'alarm' | 'motion' | 'tamper' | 'videoLoss' | 'camera' | 'disk' | 'storage' | 'linkage';
 export const EVENT_TYPES: readonly EventType[] = ['alarm', 'motion', 'tamper', 'videoLoss', 'camera', 'disk', 'storage', 'linkage'];
@@ -91,6 +92,10 @@ export class EventJournal implements Service {
     on('cameraState', (e) => ({ at: e.at, type: 'camera', channel: e.channel, active: null, text: `camera ${e.state}${e.detail ? `: ${e.detail}` : ''}` }));
     on('diskState', (e) => ({ at: e.at, type: 'disk', channel: null, active: null, text: `disk ${e.disk} ${e.state}${e.detail ? `: ${e.detail}` : ''}` }));
     on('storageAlarm', (e) => ({ at: e.at, type: 'storage', channel: e.channel ?? null, active: e.active, text: `${e.kind}: ${e.detail}` }));
+    // An I/O module on the RS-485 bus that stops answering takes its inputs out of service: that is an alarm-panel event.
+    on('alarmModuleState', (e) =>
+      e.previous === null && e.state === 'online' ? null : { at: e.at, type: 'alarm', channel: null, active: e.state === 'offline', text: `I/O module ${e.module} (address ${e.address} on ${e.bus}) ${e.state}${e.detail ? `: ${e.detail}` : ''}` },
+    );
     on('linkage', (e) => (e.phase === 'start' ? { at: e.at, type: 'linkage', channel: null, active: null, text: `rule ${e.rule} fired (${e.subject}): ${e.results.map((r) => `${r.action} ${r.target} ${r.ok ? 'ok' : `failed: ${r.detail}`}`).join('; ')}` } : null));
     const tick = () => {
       this.flush();

@@ -14,6 +14,7 @@ export type EntitySpec =
   | { kind: 'relay'; relay: string; name?: string }
   | { kind: 'ptzPreset'; channel: string; preset: number; name?: string }
   | { kind: 'disk'; disk: string; name?: string }
+  | { kind: 'alarmModule'; module: string; name?: string }
   | { kind: 'armed'; name?: string };
 
 export type EntityKind = EntitySpec['kind'];
@@ -29,6 +30,8 @@ export function entityKey(e: EntitySpec): string {
       return `ptz_${segment(e.channel)}_preset_${e.preset}`;
     case 'disk':
       return `disk_${segment(e.disk)}`;
+    case 'alarmModule':
+      return `module_${segment(e.module)}`;
     case 'armed':
       return 'armed';
     case 'videoLoss':
@@ -141,6 +144,8 @@ export function discoveryFor(e: EntitySpec, topics: Topics, device: DeviceInfo):
       return [binary(e.name ?? `${e.channel} tamper`, topics.channel(e.channel, 'tamper'), 'tamper')];
     case 'videoLoss':
       return [binary(e.name ?? `${e.channel} video loss`, topics.channel(e.channel, 'video_loss'), 'problem')];
+    case 'alarmModule':
+      return [binary(e.name ?? `Module ${e.module}`, topics.module(e.module), 'connectivity')];
     case 'camera':
       return [
         {

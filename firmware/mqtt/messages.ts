@@ -4,10 +4,12 @@
  * message on that state's topic. Both carry the event's id, seq and time.
  */
 import type { BusEvents } from '../core/bus.js';
+// alarmModuleState joins BusEvents there, by augmentation.
+import '../alarms/events.js';
 import type { Topics } from './topics.js';
 
 /** The bus events the MQTT service publishes (and queues while offline). */
-export const PUBLISHED = ['alarm', 'motion', 'tamper', 'videoLoss', 'diskState', 'cameraState', 'serviceState', 'linkageMessage'] as const;
+export const PUBLISHED = ['alarm', 'motion', 'tamper', 'videoLoss', 'diskState', 'cameraState', 'alarmModuleState', 'serviceState', 'linkageMessage'] as const;
 export type PublishedEvent = (typeof PUBLISHED)[number];
 
 /** What the offline queue stores for one event: its bus name and payload. */
@@ -36,6 +38,9 @@ function stateOf(d: EventData, topics: Topics): { topic: string; fields: Record<
       return { topic: topics.disk(d.disk), fields: { state: d.state, previous: d.previous, ...(d.detail ? { detail: d.detail } : {}) } };
     case 'cameraState':
       return { topic: topics.channel(d.channel, 'camera'), fields: { state: d.state, ...(d.detail ? { detail: d.detail } : {}) } };
+    case 'alarmModuleState':
+      // ON/OFF: a Home Assistant connectivity binary_sensor, on while the module answers.
+      return { topic: topics.module(d.module), fields: { state: onOff(d.state === 'online'), bus: d.bus, address: d.address, ...(d.detail ? { detail: d.detail } : {}) } };
     case 'serviceState':
       return { topic: topics.service(d.service), fields: { state: d.state, ...(d.error ? { error: d.error } : {}) } };
     case 'linkageMessage':

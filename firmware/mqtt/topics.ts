@@ -62,6 +62,10 @@ export class Topics {
   relay(relay: string): string {
     return `${this.root}/relay/${segment(relay)}/state`;
   }
+  /** A Modbus I/O module's connection. */
+  module(id: string): string {
+    return `${this.root}/module/${segment(id)}/state`;
+  }
   armed(): string {
     return `${this.root}/armed/state`;
   }

@@ -22,8 +22,9 @@ export function rs485GapMs(modules: readonly ModuleConfig[], line: string): numb
  * Alarm inputs, relays and the buzzer, when the board has any of those
  * lines or the config has Modbus I/O modules (their lines, `<id>.in1..N` and
  * `<id>.out1..N`, join the board's); with MQTT, each input is a Home
- * Assistant binary sensor, each relay a switch, and "armed" a switch that
- * arms or disarms every input by hand.
+ * Assistant binary sensor, each relay a switch, each module a connectivity
+ * binary sensor, and "armed" a switch that arms or disarms every input by
+ * hand.
  */
 export function wireAlarms(w: Wiring): AlarmService | undefined {
   const config = () => w.config.get();
@@ -64,6 +65,7 @@ export function wireAlarms(w: Wiring): AlarmService | undefined {
     mqtt.registerEntity({ kind: 'alarmInput', input: line.name, ...(name ? { name } : {}) });
   }
   for (const line of atStart.relays) mqtt.registerEntity({ kind: 'relay', relay: line.name });
+  for (const m of config().alarms.modules) mqtt.registerEntity({ kind: 'alarmModule', module: m.id });
   if (atStart.alarmInputs.length > 0) mqtt.registerEntity({ kind: 'armed' });
   mqtt.handleCommand('relay', async ({ relay, on }) => {
     if (!alarms.relays().some((r) => r.relay === relay)) throw new Error(`no relay "${relay}" (known: ${alarms.relays().map((r) => r.relay).join(', ') || 'none'})`);

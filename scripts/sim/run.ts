@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { constants } from 'node:os';
-import { startSimBoard, type SimBoard } from './sim-board.js';
+import { simProfileModules, startSimBoard, type SimBoard } from './sim-board.js';
 
 function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -70,6 +70,10 @@ function printBoard(board: SimBoard) {
   console.log(`  mqtt    ${board.mqttUrl}`);
   for (const url of board.rtspUrls) console.log(`  camera  ${url}  (sub stream ${url}/sub)`);
   console.log(`  rs485   firmware end ${show(board.rs485.firmwareEnd)}, device end ${show(board.rs485.deviceEnd)}`);
+  for (const m of board.modules) {
+    console.log(`  modbus  I/O module at address ${m.address} (${m.inputs} in, ${m.outputs} out) on ${show(m.end)}`);
+    console.log(`          echo 'in 3 1' > ${show(m.control)}   closes its input 3 ('in 3 0' opens it; 'silent 1' cuts it off the bus)`);
+  }
   console.log(`  disks   ${board.disks.map(show).join('  ')}`);
 }
 
@@ -86,6 +90,7 @@ async function main(): Promise<number> {
   try {
     board = await startSimBoard({
       varDir: args.varDir,
+      modules: simProfileModules(),
       log: (line) => {
         if (process.env.SIM_VERBOSE || !line.startsWith('[')) console.log(line);
       },

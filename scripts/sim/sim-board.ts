@@ -7,16 +7,24 @@
  *  - IP cameras: scripts/sim/rtsp-camera.py, GStreamer test streams
  *    (default port 18554, /cam1, /cam2, each with a 352x288 /sub stream)
  *  - RS-485 bus: a socat pty pair, <varDir>/sim/rs485-dvr (the firmware end)
- *    and <varDir>/sim/rs485-bus (where device simulators attach)
+ *    and <varDir>/sim/rs485-bus (where device simulators attach); with
+ *    Modbus I/O modules on it, a multi-drop line instead (rs485-hub.ts): the
+ *    same two ends plus <varDir>/sim/rs485-modbus-<address> per module
  *
  * Every child is started with detached: false, is asked by the kernel to die
  * with this process (PR_SET_PDEATHSIG), and is killed from an exit hook.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+// Also what makes the build compile the module simulator into dist/, where the sim board runs it.
+import type { ModbusIoSimOptions } from '../../test/fixtures/modbus-io-sim.js';
+import { startRs485Hub, type Rs485Hub } from './rs485-hub.js';
+
+/** A Modbus RTU I/O module simulated on the RS-485 bus (test/fixtures/modbus-io-sim.ts). */
+export type SimModule = Required<Pick<ModbusIoSimOptions, 'address' | 'inputs' | 'outputs'>>;
 
 export interface SimBoardOptions {
   /** The firmware's var directory; the profile's relative paths resolve against it. */
@@ -33,6 +41,8 @@ export interface SimBoardOptions {
   timeoutMs?: number;
   /** Pelco addresses of the simulated PTZ domes on the RS-485 bus (D or P, detected per frame); default [1]; [] for none. */
   domes?: number[];
+  /** Modbus I/O modules on the same bus (default none; `simProfileModules()` gives the sim board's own). */
+  modules?: SimModule[];
 }
 
 export interface SimBoard {
@@ -46,6 +56,8 @@ export interface SimBoard {
   disks: string[];
   /** Addresses answered by the PTZ dome simulator on the bus's device end. */
   domes: number[];
+  /** Each module's own drop on the bus, and the FIFO its control lines (`in 3 1`, `silent 1`) are written to. */
+  modules: (SimModule & { end: string; control: string })[];
   /** Process ids of the children (mosquitto, camera, socat, dome simulator), for diagnostics. */
   pids: number[];
   /** Terminates all children (SIGTERM, SIGKILL after 3 s) and waits for them. */
@@ -60,6 +72,7 @@ const MOSQUITTO = '/usr/sbin/mosquitto';
 const SOCAT = '/usr/bin/socat';
 const SYSTEM_PYTHON = '/usr/bin/python3'; // the one with the GStreamer `gi` bindings
 const SETPRIV = '/usr/bin/setpriv';
+const MKFIFO = '/usr/bin/mkfifo';
 
 /** The folder holding package.json and board/, from source or from dist/. */
 function repoRoot(): string {
@@ -75,26 +88,43 @@ function repoRoot(): string {
 interface SimProfile {
   disks: string[];
   rs485Port: string;
+  /** The modules its factory config puts on that line. */
+  modules: SimModule[];
 }
 
 /** The bits of board/sim/profile.json the sim board provides. */
 function readSimProfile(root: string): SimProfile {
-  const fallback: SimProfile = { disks: ['disks/bay1', 'disks/bay2'], rs485Port: 'sim/rs485-dvr' };
+  const fallback: SimProfile = { disks: ['disks/bay1', 'disks/bay2'], rs485Port: 'sim/rs485-dvr', modules: [] };
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(join(root, 'board', 'sim', 'profile.json'), 'utf8'));
   } catch {
     return fallback;
   }
-  const p = raw as { sata?: { path?: unknown; kind?: unknown }[]; rs485?: { port?: unknown }[] };
+  type Module = { bus?: unknown; address?: unknown; inputs?: unknown; outputs?: unknown };
+  const p = raw as {
+    sata?: { path?: unknown; kind?: unknown }[];
+    rs485?: { name?: unknown; port?: unknown }[];
+    configDefaults?: { alarms?: { modules?: Module[] } };
+  };
   const disks = (p.sata ?? [])
     .filter((s) => s.kind === 'directory' && typeof s.path === 'string')
     .map((s) => s.path as string);
   const port = p.rs485?.[0]?.port;
+  const count = (v: unknown) => (typeof v === 'number' ? v : 8); // the config's default
+  const modules = (p.configDefaults?.alarms?.modules ?? [])
+    .filter((m) => m.bus === p.rs485?.[0]?.name && typeof m.address === 'number')
+    .map((m) => ({ address: m.address as number, inputs: count(m.inputs), outputs: count(m.outputs) }));
   return {
     disks: disks.length > 0 ? disks : fallback.disks,
     rs485Port: typeof port === 'string' ? port : fallback.rs485Port,
+    modules,
   };
+}
+
+/** The Modbus modules the sim board's factory config expects on its RS-485 line, so `make run` has them answering. */
+export function simProfileModules(): SimModule[] {
+  return readSimProfile(repoRoot()).modules;
 }
 
 /** A started child with its output tail and an exit promise. */
@@ -202,6 +232,23 @@ function checkPort(name: string, port: number, allowZero: boolean) {
   }
 }
 
+/** Removes a FIFO of ours; anything else at `path` is not ours to delete. */
+function removeFifo(path: string) {
+  try {
+    if (!lstatSync(path).isFIFO()) throw new Error(`sim board: ${path} exists and is not a FIFO`);
+    unlinkSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
+/** A FIFO at `path`, replacing one left by a previous run. */
+function makeFifo(path: string) {
+  removeFifo(path);
+  const r = spawnSync(MKFIFO, ['-m', '600', path], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`sim board: cannot make the FIFO ${path}: ${r.error?.message ?? r.stderr.trim()}`);
+}
+
 /** Removes a stale symlink left by a previous run, so readiness is not faked by it. */
 function removeStaleLink(path: string) {
   try {
@@ -220,6 +267,11 @@ export async function startSimBoard(opts: SimBoardOptions): Promise<SimBoard> {
   const cameras = opts.cameras ?? 2;
   const domes = opts.domes ?? [1];
   if (!domes.every((a) => Number.isInteger(a) && a >= 1 && a <= 255)) throw new Error(`sim board: bad dome addresses ${domes.join(',')}`);
+  const moduleSpecs = opts.modules ?? [];
+  const addresses = moduleSpecs.map((m) => m.address);
+  if (!addresses.every((a) => Number.isInteger(a) && a >= 1 && a <= 247) || new Set(addresses).size !== addresses.length) {
+    throw new Error(`sim board: bad Modbus module addresses ${addresses.join(',')} (1..247, each once)`);
+  }
   checkPort('mqttPort', mqttPort, false);
   checkPort('rtspPort', rtspPort, true);
   if (!Number.isInteger(cameras) || cameras < 0 || cameras > 64) throw new Error(`sim board: bad cameras ${cameras}`);
@@ -229,11 +281,13 @@ export async function startSimBoard(opts: SimBoardOptions): Promise<SimBoard> {
   const varDir = resolve(opts.varDir);
   const simDir = join(varDir, 'sim');
   mkdirSync(simDir, { recursive: true });
+  const modules = moduleSpecs.map((m) => ({ ...m, end: join(simDir, `rs485-modbus-${m.address}`), control: join(simDir, `modbus-${m.address}.control`) }));
   const disks = profile.disks.map((d) => resolve(varDir, d));
   for (const d of disks) mkdirSync(d, { recursive: true });
   log(`sim: disks ${disks.join(' ')}`);
 
   const children: Child[] = [];
+  let hub: Rs485Hub | undefined;
   let stopping: Promise<void> | undefined;
   const killAllNow = () => {
     for (const c of children) if (c.running) c.proc.kill('SIGKILL');
@@ -243,6 +297,14 @@ export async function startSimBoard(opts: SimBoardOptions): Promise<SimBoard> {
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       await Promise.all(children.map((c) => c.stop()));
+      await hub?.close();
+      for (const m of modules) {
+        try {
+          removeFifo(m.control);
+        } catch {
+          // not a FIFO: left alone, and startModule already said so
+        }
+      }
       process.removeListener('exit', killAllNow);
       log('sim: stopped');
     })();
@@ -250,9 +312,9 @@ export async function startSimBoard(opts: SimBoardOptions): Promise<SimBoard> {
   };
 
   /** Spawns cmd, asking the kernel to SIGTERM it if we die (setpriv --pdeathsig). */
-  const start = (name: string, cmd: string, args: string[], env?: NodeJS.ProcessEnv, onLine?: (s: 'stdout' | 'stderr', l: string) => void) => {
+  const start = (name: string, cmd: string, args: string[], env?: NodeJS.ProcessEnv, onLine?: (s: 'stdout' | 'stderr', l: string) => void, stdin?: number) => {
     const [file, argv] = existsSync(SETPRIV) ? [SETPRIV, ['--pdeathsig', 'TERM', '--', cmd, ...args]] : [cmd, args];
-    const proc = spawn(file, argv, { detached: false, stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
+    const proc = spawn(file, argv, { detached: false, stdio: [stdin ?? 'ignore', 'pipe', 'pipe'], env: env ?? process.env });
     const child = new Child(name, proc, log, onLine);
     proc.once('error', (err) => log(`sim: ${name}: cannot start ${cmd}: ${err.message}`));
     proc.once('exit', (code, signal) => {
@@ -309,31 +371,59 @@ export async function startSimBoard(opts: SimBoardOptions): Promise<SimBoard> {
   const deviceEnd = join(simDir, 'rs485-bus');
   const startRs485 = async (): Promise<void> => {
     mkdirSync(dirname(firmwareEnd), { recursive: true });
-    removeStaleLink(firmwareEnd);
-    removeStaleLink(deviceEnd);
-    const child = start('socat', SOCAT, [
-      '-d',
-      '-d',
-      `pty,raw,echo=0,link=${firmwareEnd}`,
-      `pty,raw,echo=0,link=${deviceEnd}`,
-    ]);
-    await waitFor(child, `pty links ${firmwareEnd} and ${deviceEnd}`, timeoutMs, () => existsSync(firmwareEnd) && existsSync(deviceEnd));
-    log(`sim: rs485 ${firmwareEnd} <-> ${deviceEnd}`);
+    const ends = [firmwareEnd, deviceEnd, ...modules.map((m) => m.end)];
+    for (const end of ends) removeStaleLink(end);
+    if (modules.length === 0) {
+      const child = start('socat', SOCAT, [
+        '-d',
+        '-d',
+        `pty,raw,echo=0,link=${firmwareEnd}`,
+        `pty,raw,echo=0,link=${deviceEnd}`,
+      ]);
+      await waitFor(child, `pty links ${firmwareEnd} and ${deviceEnd}`, timeoutMs, () => existsSync(firmwareEnd) && existsSync(deviceEnd));
+      log(`sim: rs485 ${firmwareEnd} <-> ${deviceEnd}`);
+    } else {
+      // More than two ends on one line: each end a drop on the hub.
+      const h = (hub = await startRs485Hub(join(simDir, 'rs485-hub.sock')));
+      const drops = ends.map((end) => start(`socat ${basename(end)}`, SOCAT, ['-d', '-d', `pty,raw,echo=0,link=${end}`, `UNIX-CONNECT:${h.path}`]));
+      await Promise.all(drops.map((child, i) => waitFor(child, `pty link ${ends[i]}`, timeoutMs, () => existsSync(ends[i]!))));
+      await waitFor(drops[0]!, `${ends.length} drops on the hub`, timeoutMs, () => h.drops() === ends.length);
+      log(`sim: rs485 multi-drop line ${ends.join(' ')}`);
+    }
     if (domes.length > 0) await startDomes();
+    for (const m of modules) await startModule(m);
   };
 
-  // The dome simulator is a test fixture; the build compiles it to dist/ so
-  // the sim board can run it without a TypeScript loader.
-  const startDomes = async (): Promise<void> => {
+  // The device simulators are test fixtures; the build compiles them to
+  // dist/ so the sim board can run them without a TypeScript loader.
+  const fixture = (name: string): string[] => {
     const fromSource = import.meta.url.endsWith('.ts');
-    const file = fromSource ? join(root, 'test', 'fixtures', 'ptz-dome-sim.ts') : join(root, 'dist', 'test', 'fixtures', 'ptz-dome-sim.js');
+    const file = fromSource ? join(root, 'test', 'fixtures', `${name}.ts`) : join(root, 'dist', 'test', 'fixtures', `${name}.js`);
     const loader = fromSource ? process.execArgv.filter((a) => a.includes('@tapjs/typescript')) : [];
+    return [...loader, file];
+  };
+
+  const startDomes = async (): Promise<void> => {
     let ready = false;
-    const child = start('ptz-domes', process.execPath, [...loader, file, '--port', deviceEnd, '--protocol', 'auto', '--address', domes.join(',')], process.env, (s, line) => {
+    const child = start('ptz-domes', process.execPath, [...fixture('ptz-dome-sim'), '--port', deviceEnd, '--protocol', 'auto', '--address', domes.join(',')], process.env, (s, line) => {
       if (s === 'stdout' && line === 'ready') ready = true;
     });
     await waitFor(child, 'its ready line', timeoutMs, () => ready);
     log(`sim: PTZ domes ${domes.join(', ')} on ${deviceEnd}`);
+  };
+
+  const startModule = async (m: (typeof modules)[number]): Promise<void> => {
+    makeFifo(m.control);
+    // Read and write: the module never sees end-of-file when a writer (`echo ... >`) goes away.
+    const control = openSync(m.control, 'r+');
+    let ready = false;
+    const args = [...fixture('modbus-io-sim'), '--port', m.end, '--address', String(m.address), '--inputs', String(m.inputs), '--outputs', String(m.outputs)];
+    const child = start(`modbus-${m.address}`, process.execPath, args, process.env, (s, line) => {
+      if (s === 'stdout' && line === 'ready') ready = true;
+    }, control);
+    closeSync(control);
+    await waitFor(child, 'its ready line', timeoutMs, () => ready);
+    log(`sim: Modbus I/O module ${m.address} on ${m.end}, control ${m.control}`);
   };
 
   const results = await Promise.allSettled([startMosquitto(), startCamera(), startRs485()]);
@@ -350,6 +440,7 @@ export async function startSimBoard(opts: SimBoardOptions): Promise<SimBoard> {
     rtspUrls: rtsp.value,
     rs485: { firmwareEnd, deviceEnd },
     domes,
+    modules,
     disks,
     pids: children.map((c) => c.proc.pid).filter((p): p is number => p !== undefined),
     stop,

@@ -43,13 +43,14 @@ t.test('the firmware boots on the sim board, answers health, reports status, and
   const fw = startFirmware(common, { DVR_STOP_TIMEOUT_MS: String(boundMs) });
   t.teardown(() => void fw.child.kill('SIGKILL'));
   const h = await waitFor('health endpoint', async () => (await health(port)).status === 200 && health(port));
-  t.same(h.body, { status: 'ok', services: { running: 11, total: 11 } });
+  t.same(h.body, { status: 'ok', services: { running: 12, total: 12 } });
 
   const st = await dvr(['status', '--json', ...common]);
   t.equal(st.code, 0, st.stderr);
   const status = JSON.parse(st.stdout) as { board: string; services: { name: string; state: string }[] };
   t.equal(status.board, 'sim');
   t.same(status.services.map((s) => `${s.name}:${s.state}`).sort(), [
+    'alarms:running',
     'bays:running',
     'channels:running',
     'control:running',

@@ -39,6 +39,7 @@ async function until(t: Test, what: string, cond: () => boolean, timeoutMs = 400
 interface Setup {
   pair: PtyPair;
   sim: ModbusIoSim;
+  standIn: GpioStandIn;
   bus: EventBus;
   logs: LogRecord[];
   lines: SharedLines;
@@ -83,7 +84,7 @@ async function setup(t: Test, config: unknown, simOptions: ConstructorParameters
     timezone: () => 'UTC',
   });
   const events: { name: keyof BusEvents; e: Record<string, unknown> }[] = [];
-  for (const name of ['alarm', 'alarmInput', 'alarmFault', 'alarmRestored', 'relayState'] as const) {
+  for (const name of ['alarm', 'alarmInput', 'alarmFault', 'alarmRestored', 'alarmModuleState', 'relayState'] as const) {
     bus.on(name, (e) => events.push({ name, e: e as Record<string, unknown> }));
   }
   t.teardown(async () => {
@@ -91,7 +92,7 @@ async function setup(t: Test, config: unknown, simOptions: ConstructorParameters
     await sim.close();
     await pair.close();
   });
-  return { pair, sim, bus, logs, lines, io, alarms, of: (name) => events.filter((x) => x.name === name).map((x) => x.e) };
+  return { pair, sim, standIn, bus, logs, lines, io, alarms, of: (name) => events.filter((x) => x.name === name).map((x) => x.e) };
 }
 
 const oneModule = (extra: Record<string, unknown> = {}) => ({
@@ -100,7 +101,7 @@ const oneModule = (extra: Record<string, unknown> = {}) => ({
 });
 
 t.test('module inputs are alarm inputs: a change becomes alarmInput and, armed, alarm', async (t) => {
-  const { sim, alarms, of } = await setup(t, oneModule());
+  const { sim, standIn, alarms, of } = await setup(t, oneModule());
   sim.setInput(5, true); // already on at start: known from the first poll, not an edge
   await alarms.start();
   const names = alarms.inputs().map((i) => i.input);
@@ -108,7 +109,10 @@ t.test('module inputs are alarm inputs: a change becomes alarmInput and, armed, 
   t.match(alarms.inputs()[2], { input: 'io1.in2', name: 'Back door', active: false, armed: true, fault: null });
   t.match(alarms.inputs()[5], { input: 'io1.in5', active: true }, 'input 5 read at start');
   t.same(of('alarmInput'), []);
-  t.match(of('alarm'), [{ source: 'gpio', input: 'io1.in5', active: true }], 'armed and active at start: raised at start, as for GPIO');
+  t.match(of('alarm'), [{ input: 'io1.in5', active: true }], 'armed and active at start: raised at start, as for GPIO');
+  t.equal(of('alarm')[0]!.source, 'modbus:io1', 'the source names the module, not GPIO');
+  t.match(of('alarmModuleState'), [{ module: 'io1', bus: 'bus1', address: 3, state: 'online', previous: null }], 'its first answer says it is there');
+  t.match(alarms.modules(), [{ id: 'io1', online: true, since: Number, error: null, lastError: null }]);
   const of2 = () => of('alarm').filter((e) => e.input === 'io1.in2');
 
   sim.setInput(2, true);
@@ -125,6 +129,10 @@ t.test('module inputs are alarm inputs: a change becomes alarmInput and, armed, 
   t.match(of('alarmInput').at(-1), { input: 'io1.in3', active: true, armed: false });
   t.equal(of('alarm').filter((e) => e.input === 'io1.in3').length, 0, 'disarmed: no alarm');
   t.ok(sim.requests('read-inputs').length >= 3, 'polled');
+
+  standIn.pull('/dev/gpiochip0', 0, true);
+  await until(t, 'the GPIO alarm', () => of('alarm').some((e) => e.input === 'in1'));
+  t.equal(of('alarm').find((e) => e.input === 'in1')!.source, 'gpio', 'a GPIO input keeps source gpio');
 });
 
 t.test('relays on a module: on/off reach the coils; all off at start and at stop', async (t) => {
@@ -150,29 +158,66 @@ t.test('relays on a module: on/off reach the coils; all off at start and at stop
   t.same(sim.coils(), new Array(8).fill(false), 'stop switched the module relays off before letting the bus go');
 });
 
-t.test('a module that stops answering: alarmFault on its lines, then alarmRestored, coils re-written', async (t) => {
-  const { sim, alarms, of, io } = await setup(t, { ...oneModule({ pollMs: 40 }), relays: [] });
+t.test('a module that stops answering: offline with why and since when, alarmFault on its lines; back: online, coils re-written', async (t) => {
+  const { sim, alarms, of } = await setup(t, { ...oneModule({ pollMs: 40 }), relays: [] });
   await alarms.start();
   await alarms.relay('io1.out1', true);
   await until(t, 'coil 1 on', () => sim.coils()[0] === true);
+  const silentAt = Date.now();
   sim.silent = true;
   sim.setInput(2, true); // changes while it is silent
   await until(t, 'the fault', () => of('alarmFault').length >= 16);
   t.same(of('alarmFault').map((e) => e.line), [...Array.from({ length: 8 }, (_, i) => `io1.in${i + 1}`), ...Array.from({ length: 8 }, (_, i) => `io1.out${i + 1}`)]);
-  t.match(of('alarmFault')[0], { source: 'modbus', error: /Modbus module io1 \(address 3 on bus1\) is not answering: device 3, read discrete inputs 0\.\.7: no reply within 100 ms/ });
-  t.match(io.status(), [{ id: 'io1', online: false, error: /no reply/ }]);
+  const why = /Modbus module io1 \(address 3 on bus1\) is not answering since \d{4}-\d\d-\d\dT[\d:.]+Z: device 3, read discrete inputs 0\.\.7: no reply within 100 ms/;
+  t.match(of('alarmFault')[0], { source: 'modbus:io1', error: why });
+  t.match(of('alarmModuleState'), [{ state: 'online', previous: null }, { module: 'io1', bus: 'bus1', address: 3, state: 'offline', previous: 'online', detail: /no reply within 100 ms/ }]);
+  const [down] = alarms.modules();
+  t.match(down, { id: 'io1', online: false, error: /no reply/, lastError: /no reply/ });
+  t.ok(down!.since! >= silentAt && down!.since! <= Date.now(), 'since: when it was found silent');
+  t.equal(of('alarmModuleState')[1]!.at, down!.since);
+  t.match(alarms.inputs().find((i) => i.input === 'io1.in2'), { active: false, fault: why }, 'its inputs say why, and keep their last value');
+  t.match(alarms.relays().find((r) => r.relay === 'io1.out1'), { on: true, fault: why });
+  t.match(alarms.inputs().find((i) => i.input === 'in1'), { fault: null }, 'the GPIO line is not concerned');
+  await alarms.relay('io1.out3', true); // resolves: kept for when it answers
   t.same(of('alarm'), [], 'nothing seen while silent');
-  await sleep(200);
+  const polls = sim.requests('read-inputs').length;
+  await sleep(400);
+  t.ok(sim.requests('read-inputs').length - polls <= 1, 'lost: polled once a second, not every 40 ms, so it does not hold the shared bus');
   t.equal(of('alarmFault').length, 16, 'reported once, not at every poll');
+  t.equal(of('alarmModuleState').length, 2);
   // It was power-cycled meanwhile: its relays dropped.
   sim.powerCycle();
   sim.silent = false;
   await until(t, 'the recovery', () => of('alarmRestored').length >= 16);
-  t.match(of('alarmRestored')[0], { source: 'modbus', line: 'io1.in1' });
+  t.match(of('alarmRestored')[0], { source: 'modbus:io1', line: 'io1.in1' });
+  t.match(of('alarmModuleState')[2], { state: 'online', previous: 'offline' });
   await until(t, 'the change made while silent to arrive', () => of('alarm').length > 0);
-  t.match(of('alarm'), [{ input: 'io1.in2', active: true }]);
-  await until(t, 'coil 1 re-written', () => sim.coils()[0] === true);
-  t.match(io.status(), [{ online: true }]);
+  t.match(of('alarm'), [{ source: 'modbus:io1', input: 'io1.in2', active: true }]);
+  t.match(of('alarmInput'), [{ input: 'io1.in2', active: true }], 'only the input that changed, not all eight');
+  await until(t, 'coils 1 and 3 re-written', () => sim.coils()[0] === true && sim.coils()[2] === true);
+  t.match(alarms.modules(), [{ online: true, error: null, lastError: /no reply/ }], 'the last error stays for the record');
+  t.ok(alarms.modules()[0]!.since! > down!.since!);
+  t.match(alarms.inputs().find((i) => i.input === 'io1.in2'), { active: true, fault: null });
+  t.match(alarms.relays().find((r) => r.relay === 'io1.out1'), { on: true, fault: null });
+});
+
+t.test('a change still settling when the module goes silent is dropped, and counted once it answers again', async (t) => {
+  const { sim, alarms, of, io } = await setup(t, { inputs: [{ input: 'io1.in2', debounceMs: 800 }], modules: [{ id: 'io1', bus: 'bus1', address: 3, pollMs: 30 }] });
+  await alarms.start();
+  let seen = false;
+  io.module('io1').onInput((i) => (seen ||= i === 1));
+  sim.setInput(2, true);
+  await until(t, 'the poll to see the change', () => seen);
+  sim.silent = true; // within the 800 ms it must hold
+  await until(t, 'the module to be lost', () => of('alarmModuleState').some((e) => e.state === 'offline'));
+  await sleep(1000);
+  t.same(of('alarmInput'), [], 'not accepted: nothing said it held');
+  t.same(of('alarm'), []);
+  t.match(alarms.inputs().find((i) => i.input === 'io1.in2'), { active: false, fault: /not answering/ });
+  sim.silent = false;
+  await until(t, 'the alarm once it answers and the input held', () => of('alarm').length > 0, 3000);
+  t.match(of('alarmInput'), [{ input: 'io1.in2', active: true }]);
+  t.match(of('alarm'), [{ source: 'modbus:io1', input: 'io1.in2', active: true }]);
 });
 
 t.test('bad bytes on the line: noise before replies, garbage between polls; nothing breaks', async (t) => {
@@ -191,12 +236,15 @@ t.test('a module with fewer inputs than configured: its exception is the fault',
   await alarms.start();
   await until(t, 'the fault', () => of('alarmFault').length > 0);
   t.match(of('alarmFault')[0], { line: 'io1.in1', error: /exception 2 \(illegal data address\)/ });
+  t.match(of('alarmModuleState'), [{ state: 'offline', previous: null, detail: /illegal data address/ }], 'never answered: offline, with no previous state');
 });
 
 t.test('configuration mistakes: an unknown line, duplicate ids or addresses', async (t) => {
   const { alarms, of, io } = await setup(t, { modules: [{ id: 'io9', bus: 'nope', address: 9 }] });
   await alarms.start();
   t.match(of('alarmFault')[0], { line: 'io9.in1', error: /RS-485 line "nope" is not on this board/ });
+  t.match(alarms.modules(), [{ id: 'io9', online: false, error: /RS-485 line "nope" is not on this board/ }]);
+  t.match(alarms.inputs().find((i) => i.input === 'io9.in1'), { active: null, fault: /not on this board/ }, 'lost before its lines were opened: they say so');
   t.match(alarms.inputs().find((i) => i.input === 'in1'), { fault: null }, 'the GPIO line is unaffected');
   await alarms.stop();
   const dup = new ModbusIoService({

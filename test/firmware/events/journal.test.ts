@@ -52,3 +52,22 @@ t.test('the file rotates once at its size bound', async (t) => {
   t.ok(current.length <= 2000 && old.length <= 2000, `both files within the bound (${current.length}, ${old.length} bytes)`);
   t.equal(j.query({ limit: 5000 }).length, 60, 'memory still holds them all');
 });
+
+t.test('an RS-485 I/O module going offline and back is in the list; its first answer is not', async (t) => {
+  const clock = new ManualClock(T);
+  const bus = new EventBus();
+  const j = new EventJournal({ bus, clock, log: memoryLogger(), dir: t.testdir() });
+  await j.start();
+  t.teardown(() => j.stop());
+  const m = { module: 'io1', bus: 'bus1', address: 2 };
+  bus.emit('alarmModuleState', { ...m, state: 'online', previous: null, at: T + 1 });
+  bus.emit('alarmModuleState', { ...m, state: 'offline', previous: 'online', at: T + 2, detail: 'no reply within 200 ms' });
+  bus.emit('alarmModuleState', { ...m, state: 'online', previous: 'offline', at: T + 3 });
+  t.same(
+    j.query().map((e) => [e.type, e.active, e.text]),
+    [
+      ['alarm', false, 'I/O module io1 (address 2 on bus1) online'],
+      ['alarm', true, 'I/O module io1 (address 2 on bus1) offline: no reply within 200 ms'],
+    ],
+  );
+});

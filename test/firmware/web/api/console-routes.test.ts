@@ -10,7 +10,7 @@ import { caller, startWeb } from '../web-service.js';
 
 /** An EventSource-like reader: collects `event: popup` payloads. */
 function listen(web: WebService, cookie: string) {
-  const popups: { channel: string; seconds: number; rule: string }[] = [];
+  const popups: { channel: string; seconds: number; rule: string; at: number }[] = [];
   let status = 0;
   let close = () => {};
   const opened = new Promise<void>((resolve, reject) => {
