@@ -150,7 +150,8 @@ export class OnvifEvents implements Service {
     this.state.set(key, m.active);
     if (m.kind === 'motion') this.o.bus.emit('motion', { channel, active: m.active, at });
     else if (m.kind === 'tamper') this.o.bus.emit('tamper', { channel, active: m.active, at });
-    else this.o.bus.emit('alarm', { source: channel, input: m.input, active: m.active, at });
+    // Named "<channel>:<token>" as rules write them: tokens such as DigitalInput_1 repeat on every camera.
+    else this.o.bus.emit('alarm', { source: `onvif:${channel}`, input: `${channel}:${m.input}`, active: m.active, at });
   }
 
   private wait(ms: number): Promise<void> {

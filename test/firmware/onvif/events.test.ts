@@ -1,6 +1,9 @@
 import t, { type Test } from 'tap';
 import { EventBus, type BusEvents } from '../../../firmware/core/bus.js';
 import { memoryLogger } from '../../../firmware/core/log.js';
+import { ManualClock } from '../../../firmware/core/clock.js';
+import { LinkageService } from '../../../firmware/linkage/engine.js';
+import { ruleSchema } from '../../../firmware/linkage/rules.js';
 import { OnvifCamera, OnvifEvents } from '../../../firmware/onvif/index.js';
 import { OnvifCameraSim } from '../../fixtures/onvif-camera/simulator.js';
 import { nextEvent } from './helpers.js';
@@ -53,7 +56,7 @@ t.test('tamper and a digital input', async (t) => {
   t.match(await tamper, { channel: 'ch3', active: true });
   const input = nextEvent(bus, 'alarm');
   sim.digitalInput('DigitalInput_2', true);
-  t.match(await input, { source: 'ch3', input: 'DigitalInput_2', active: true });
+  t.match(await input, { source: 'onvif:ch3', input: 'ch3:DigitalInput_2', active: true }, 'named as a rule names it: <channel>:<token>');
   const raw = nextEvent(bus, 'onvifEvent', (e) => e.notification.topic === 'Device/Trigger/DigitalInput');
   sim.digitalInput('DigitalInput_2', false);
   t.match((await raw).notification, { operation: 'Changed', source: { InputToken: 'DigitalInput_2' }, data: { LogicalState: 'false' } });
@@ -142,4 +145,23 @@ t.test('a camera that answers every pull at once, empty: no busy loop, events st
   const on = nextEvent(bus, 'motion', motion(true));
   sim.motion(true);
   await on;
+});
+
+t.test("a rule on a camera's digital input, written as the rules document says, fires from the camera", async (t) => {
+  const { sim, bus } = await setup(t, { inputs: ['DigitalInput_1'] });
+  const relays: string[] = [];
+  const linkage = new LinkageService({
+    bus,
+    clock: new ManualClock(Date.now()),
+    log: memoryLogger(),
+    rules: () => [ruleSchema.parse({ id: 'gate', name: 'Gate contact', trigger: { type: 'alarm', input: 'ch3:DigitalInput_1' }, actions: [{ type: 'relay', output: 'siren', mode: 'follow', seconds: 0 }] })],
+    timezone: () => 'UTC',
+    targets: { channels: () => ['ch3'], outputs: () => ['siren'], relay: async (o, on) => void relays.push(`${o} ${on ? 'on' : 'off'}`) },
+  });
+  await linkage.start();
+  t.teardown(() => linkage.stop());
+  const fired = nextEvent(bus, 'linkage', (e) => e.phase === 'start');
+  sim.digitalInput('DigitalInput_1', true);
+  t.match(await fired, { rule: 'gate', subject: 'ch3:DigitalInput_1' });
+  t.same(relays, ['siren on']);
 });
