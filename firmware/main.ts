@@ -31,6 +31,7 @@ import { wireSnapshots } from './wiring/snapshots.js';
 import { EventJournal } from './events/journal.js';
 import { combineLiveChannels, type LiveChannels } from './restream/restream-service.js';
 import { wireRecording } from './wiring/recording.js';
+import { wireMqttEntities } from './wiring/mqtt-entities.js';
 
 export interface FirmwareOptions {
   board: string;
@@ -162,6 +163,7 @@ export class Firmware {
       this.live = combineLiveChannels(recording.nvr, ...(recording.dvrLive ? [recording.dvrLive] : []));
       wireRestream(w, this.live, credentials, web);
     }
+    wireMqttEntities(w, this.store);
     this.alarms = wireAlarms(w);
     const onvif = wireOnvif(w);
     this.ptz = wirePtz(w, onvif.ptz);

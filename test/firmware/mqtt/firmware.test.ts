@@ -84,6 +84,16 @@ t.test('an IP channel with ONVIF: the camera\'s motion reaches MQTT, and its PTZ
   t.match(reply, { ok: true }, `the command's reply: ${JSON.stringify(reply)}`);
   await waitFor('the dome at the preset', async () => Math.abs(sim.ptz.position().x - 0.5) < 0.01, 30_000);
   t.pass('the dome moved to preset 3');
+
+  // What Home Assistant is told of the channel and the sim board's two disks, and the disks' usage.
+  const announced = (component: string, objectId: string) => ha.seen.some((m) => m.topic.startsWith(`homeassistant/${component}/`) && m.topic.endsWith(`/${objectId}/config`) && m.text.includes('"state_topic"'));
+  const expected: [string, string][] = [['binary_sensor', 'dome_motion'], ['binary_sensor', 'dome_tamper'], ['sensor', 'dome_camera'], ['sensor', 'disk_bay1'], ['sensor', 'disk_bay1_usage'], ['sensor', 'disk_bay2_usage']];
+  await waitFor('the channel and disk sensors announced', async () => expected.every(([c, o]) => announced(c, o)), 30_000).catch(() => {
+    throw new Error(`announced: ${ha.seen.map((m) => m.topic).join(', ')}`);
+  });
+  t.pass(`discovery configs for ${expected.map(([, o]) => o).join(', ')}`);
+  await waitFor('disk usage reported', async () => w.on('dvr/yard_gate/disk/bay1/usage').some((m) => /"used_percent":\d/.test(m.text)), 30_000);
+  t.pass('the disk usage figures are published for the usage sensors');
   fw.child.kill('SIGTERM');
   t.equal((await fw.exited).code, 0);
 });
