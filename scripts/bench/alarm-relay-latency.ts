@@ -12,8 +12,9 @@
  *    on a free loopback port; that clock stops when the event-stream message
  *    reaches a subscriber of the broker (in this process), the closest
  *    observable point to "at the broker";
- *  - a one-line rule that switches a relay; that clock stops at the relay's
- *    GPIO_V2_LINE_SET_VALUES_IOCTL.
+ *  - the linkage engine (LinkageService with the box's targets, as main.ts
+ *    wires it) and one rule, alarm in1 -> relay1 following the input; that
+ *    clock stops at the relay's GPIO_V2_LINE_SET_VALUES_IOCTL.
  * Reference in the same run, alternating alarm by alarm with the firmware's
  * so that a change of load hits both alike: the bare EventWatcher on a second
  * FIFO. Its callback is the relay reference; it then publishes the same two
@@ -37,6 +38,9 @@ import { EventBus } from '../../firmware/core/bus.js';
 import { systemClock } from '../../firmware/core/clock.js';
 import { Logger } from '../../firmware/core/log.js';
 import { CONFIG_VERSION, configSchema } from '../../firmware/config/schema.js';
+import { boxTargets } from '../../firmware/linkage/box-targets.js';
+import { LinkageService } from '../../firmware/linkage/engine.js';
+import { linkageSchema } from '../../firmware/linkage/rules.js';
 import { MqttService } from '../../firmware/mqtt/service.js';
 import { freePort, mosquittoVersion, startBroker } from './mosquitto-harness.js';
 
@@ -107,8 +111,17 @@ const service = new AlarmService({
   config: () => alarmsConfigSchema.parse({ inputs: [{ input: 'in1', debounceMs: 0 }] }),
   timezone: () => 'UTC',
 });
-bus.on('alarm', (e) => void service.relay('relay1', e.active));
+// The relay through the linkage engine and the box's own targets, as the firmware wires them: one rule.
+const linkage = new LinkageService({
+  bus,
+  clock: systemClock,
+  log: quiet('linkage'),
+  rules: () => linkageSchema.parse({ rules: [{ id: 'in1', name: 'Input 1', trigger: { type: 'alarm', input: 'in1' }, actions: [{ type: 'relay', output: 'relay1', mode: 'follow', seconds: 0 }] }] }).rules,
+  timezone: () => 'UTC',
+  targets: boxTargets({ bus, clock: systemClock, channels: () => [], alarms: service, mqttEnabled: false }),
+});
 await service.start();
+await linkage.start();
 
 let seq = 0;
 const record = (edge: 'rising' | 'falling') => encodeEvent({ timestampNs: process.hrtime.bigint(), edge, offset: 0, seqno: ++seq, lineSeqno: seq });
@@ -188,6 +201,7 @@ for (let i = 0; i < N; i++) {
 await stopWatching();
 await watcher.close();
 await bare.endAsync();
+await linkage.stop();
 await service.stop();
 await mqttService.stop();
 await sub.endAsync();
