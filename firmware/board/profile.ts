@@ -119,6 +119,9 @@ export function loadBoardProfile(boardName: string, varDir: string, dir = boardD
     if (e instanceof SchemaError) throw new BoardProfileError(`board "${boardName}": ${e.message}`);
     throw e;
   }
+  for (const l of profile.rs485) {
+    if (l.direction === 'gpio' && !l.directionGpio) throw new BoardProfileError(`board "${boardName}": RS-485 line ${l.name} has direction "gpio" but no directionGpio`);
+  }
   if (profile.name !== boardName) {
     throw new BoardProfileError(`board "${boardName}": profile says its name is "${profile.name}"`);
   }

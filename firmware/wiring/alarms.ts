@@ -6,6 +6,7 @@ import { ModbusIoService } from '../alarms/modbus-io.js';
 import { AlarmService } from '../alarms/service.js';
 import { interFrameMs } from '../modbus/index.js';
 import type { Wiring } from './context.js';
+import { rs485LineOptions } from './rs485.js';
 
 /**
  * The silence after each frame on an RS-485 line: the bus's usual 5 ms, or
@@ -42,10 +43,7 @@ export function wireAlarms(w: Wiring): AlarmService | undefined {
     clock: w.clock,
     log,
     lines: w.rs485Lines,
-    line: (name, baudRate) => {
-      const l = w.board.rs485.find((x) => x.name === name);
-      return l && { path: l.port, baudRate, rs485: l.direction === 'kernel-rts' };
-    },
+    line: (name, baudRate) => rs485LineOptions(w.board.rs485, name, baudRate, log),
     modules: () => config().alarms.modules,
   });
   const alarms = new AlarmService({
