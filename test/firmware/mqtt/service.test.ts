@@ -1,5 +1,6 @@
 import t from 'tap';
 import mqtt from 'mqtt';
+import { createServer, type AddressInfo } from 'node:net';
 import { Broker, retained, Watcher } from './broker.js';
 import { makeService, ROOT } from './harness.js';
 import { waitFor } from '../../helpers/firmware.js';
@@ -276,6 +277,23 @@ t.test('wrong password: a clear log line, retries, and the password is never log
   await waitFor('connected with the right password', async () => svc.status().connected);
   const all = JSON.stringify(log.ring.tail());
   t.notMatch(all, /Wrong-Pass-9|Right-Pass-7/, 'no password in any log record');
+});
+
+t.test('a broker that hangs up at once: attempts spaced by a doubling delay, up to its ceiling', async (t) => {
+  // A TCP listener that closes every connection: the MQTT handshake never completes.
+  const attempts: number[] = [];
+  const server = createServer((s) => (attempts.push(performance.now()), s.destroy()));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => server.close());
+  const { svc } = makeService(`mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`, { deps: { reconnectBaseMs: 100, reconnectMaxMs: 800 } });
+  await svc.start();
+  t.teardown(() => svc.stop());
+  await waitFor('seven attempts', async () => attempts.length >= 7, 20_000);
+  const gaps = attempts.slice(1).map((a, i) => a - attempts[i]!);
+  t.comment(`gaps between attempts: ${gaps.map((g) => Math.round(g)).join(', ')} ms`);
+  for (const [i, want] of [100, 200, 400, 800, 800, 800].entries()) {
+    t.ok(gaps[i]! >= want * 0.9 && gaps[i]! < want + 700, `attempt ${i + 2} came ${Math.round(gaps[i]!)} ms after the previous (backoff ${want} ms)`);
+  }
 });
 
 t.test('a command handler that never answers gets a timeout reply', async (t) => {
