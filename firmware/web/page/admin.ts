@@ -17,9 +17,54 @@ interface AuditRecord {
 }
 
 const ROLES = ['admin', 'operator', 'viewer'] as const;
+const RIGHTS = ['live', 'playback', 'export', 'ptz'] as const;
+/** What each role may have at most; a per-channel list only narrows it (the box checks the same). */
+const ROLE_RIGHTS: Record<UserRow['role'], readonly string[]> = { admin: RIGHTS, operator: RIGHTS, viewer: ['live', 'playback'] };
+
+/**
+ * The channel-rights grid of one account: "every channel" (the role's
+ * rights), or a tick per channel and right. Saved as the account's
+ * `channels` map; the role's ceiling greys out rights it can never have.
+ */
+function rightsEditor(u: UserRow, role: () => UserRow['role'], channels: { id: string; name: string }[], saved: (c: UserRow['channels']) => void, note: HTMLElement): HTMLElement {
+  const all = h('input', { type: 'checkbox', name: `all-${u.name}` });
+  all.checked = u.channels === null;
+  const boxes: HTMLInputElement[] = [];
+  const grid = h('table', { class: 'rights' }, h('thead', {}, h('tr', {}, h('th', {}, 'Channel'), ...RIGHTS.map((r) => h('th', {}, r)))));
+  const rows = h('tbody');
+  for (const c of channels) {
+    const cells = RIGHTS.map((r) => {
+      const box = h('input', { type: 'checkbox', 'data-channel': c.id, 'data-right': r });
+      box.checked = u.channels === null ? ROLE_RIGHTS[role()].includes(r) : (u.channels[c.id] ?? []).includes(r);
+      boxes.push(box);
+      return h('td', {}, box);
+    });
+    rows.append(h('tr', {}, h('td', {}, c.name), ...cells));
+  }
+  grid.append(rows);
+  const shade = () => {
+    for (const b of boxes) b.disabled = all.checked || !ROLE_RIGHTS[role()].includes(b.dataset.right!);
+  };
+  shade();
+  all.addEventListener('change', shade);
+  const save = h('button', { type: 'button', 'data-save-rights': u.name }, 'Save rights');
+  save.addEventListener('click', () => {
+    let map: UserRow['channels'] = null;
+    if (!all.checked) {
+      map = {};
+      for (const b of boxes) if (b.checked && !b.disabled) (map[b.dataset.channel!] ??= []).push(b.dataset.right!);
+    }
+    note.textContent = '';
+    api('PATCH', `/api/v1/users/${encodeURIComponent(u.name)}`, { role: role(), channels: map }).then(
+      () => saved(map),
+      (e: Error) => (note.textContent = e.message),
+    );
+  });
+  return h('div', { class: 'rights-editor', 'data-rights': u.name }, h('label', { class: 'inline' }, all, 'Every channel, with the role’s rights'), grid, save);
+}
 
 export async function usersView(): Promise<HTMLElement> {
-  const { users } = await api<{ users: UserRow[] }>('GET', '/api/v1/users');
+  const [{ users }, { channels }] = await Promise.all([api<{ users: UserRow[] }>('GET', '/api/v1/users'), api<{ channels: { id: string; name: string }[] }>('GET', '/api/v1/channels')]);
   const note = h('p', { class: 'error', role: 'alert' });
   const body = h('tbody');
   for (const u of users) {
@@ -28,10 +73,17 @@ export async function usersView(): Promise<HTMLElement> {
     role.value = u.role;
     role.addEventListener('change', () => {
       note.textContent = '';
-      api('PATCH', `/api/v1/users/${encodeURIComponent(u.name)}`, { role: role.value, channels: u.channels }).catch((e: Error) => {
-        note.textContent = e.message;
-        role.value = u.role;
-      });
+      api('PATCH', `/api/v1/users/${encodeURIComponent(u.name)}`, { role: role.value, channels: u.channels }).then(
+        () => {
+          u.role = role.value as UserRow['role'];
+          edit.hidden = u.role === 'admin';
+          rights.textContent = u.role === 'admin' ? 'everything (administrator)' : summary(u.channels);
+        },
+        (e: Error) => {
+          note.textContent = e.message;
+          role.value = u.role;
+        },
+      );
     });
     const remove = h('button', { type: 'button', class: 'danger', 'data-remove': u.name }, 'Remove');
     remove.addEventListener('click', () => {
@@ -41,8 +93,23 @@ export async function usersView(): Promise<HTMLElement> {
         (e: Error) => (note.textContent = e.message),
       );
     });
-    const rights = u.channels === null ? 'all channels (the role’s rights)' : Object.entries(u.channels).map(([c, r]) => `${c}: ${r.join(', ')}`).join('; ');
-    body.append(h('tr', { 'data-user': u.name }, h('td', {}, u.name), h('td', {}, role), h('td', {}, rights), h('td', {}, remove)));
+    const summary = (c: UserRow['channels']) => (c === null ? 'all channels (the role’s rights)' : Object.entries(c).map(([ch, r]) => `${ch}: ${r.join(', ')}`).join('; ') || 'no channel');
+    const rights = h('span', { class: 'rights-summary' }, u.role === 'admin' ? 'everything (administrator)' : summary(u.channels));
+    const edit = h('button', { type: 'button', 'data-edit-rights': u.name }, 'Rights…');
+    edit.hidden = u.role === 'admin';
+    const row = h('tr', { 'data-user': u.name }, h('td', {}, u.name), h('td', {}, role), h('td', {}, rights, ' ', edit), h('td', {}, remove));
+    edit.addEventListener('click', () => {
+      const open = body.querySelector(`tr[data-rights-for="${CSS.escape(u.name)}"]`);
+      if (open) return open.remove();
+      const editor = rightsEditor(u, () => role.value as UserRow['role'], channels, (c) => {
+        u.channels = c;
+        rights.textContent = summary(c);
+        editorRow.remove();
+      }, note);
+      const editorRow = h('tr', { 'data-rights-for': u.name }, h('td', { colspan: '4' }, editor));
+      row.after(editorRow);
+    });
+    body.append(row);
   }
   const name = h('input', { name: 'new-name', autocomplete: 'off', required: '' });
   const password = h('input', { name: 'new-password', type: 'password', autocomplete: 'new-password', required: '' });

@@ -286,6 +286,25 @@ if (!existsSync(CHROMIUM)) {
     await page.click('#users button[type=submit]');
     await page.locator('tr[data-user=guard]').waitFor();
     t.equal(await page.locator('select[name=role-guard]').inputValue(), 'viewer', 'the new viewer account is listed');
+    // Narrow the guard to watching the front door live, and nothing else.
+    await page.click('button[data-edit-rights=guard]');
+    await page.uncheck('input[name=all-guard]');
+    for (const box of await page.locator('[data-rights=guard] input[data-right]').all()) if (!(await box.isDisabled()) && (await box.isChecked())) await box.uncheck();
+    t.ok(await page.locator('[data-rights=guard] input[data-channel=cam1][data-right=export]').isDisabled(), "a viewer's ceiling: export cannot be ticked");
+    await page.check('[data-rights=guard] input[data-channel=cam1][data-right=live]');
+    await page.click('button[data-save-rights=guard]');
+    await page.locator('tr[data-user=guard] .rights-summary', { hasText: 'cam1: live' }).waitFor();
+    t.pass('the guard may now watch cam1 live, and nothing else');
+    const guardContext = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
+    const guardPage = await guardContext.newPage();
+    await guardPage.goto(url);
+    await guardPage.fill('input[name=name]', 'guard');
+    await guardPage.fill('input[name=password]', 'Night-Shift-77');
+    await guardPage.click('button[type=submit]');
+    await guardPage.locator('#grid .tile[data-channel=cam1]').waitFor();
+    t.same(await guardPage.locator('#grid .tile[data-channel]').evaluateAll((ts) => ts.map((x) => (x as HTMLElement).dataset.channel)), ['cam1'], "the guard's live view holds the front door alone");
+    t.equal(await guardPage.locator('nav button[data-view=settings]').count(), 0, 'and no settings');
+    await guardContext.close();
     await page.click('button[data-section=audit]');
     await page.locator('#audit tbody tr').first().waitFor();
     const actions = await page.locator('#audit tbody tr td:nth-child(2)').allTextContents();
