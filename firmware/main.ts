@@ -134,6 +134,8 @@ export class Firmware {
       events: () => this.events,
       popups: (listener) => this.bus.on('consolePopup', listener),
       version: this.version,
+      board: this.board.name,
+      logs: () => this.ring.tail(),
     });
     this.supervisor.add(web);
     this.events = new EventJournal({ bus: this.bus, clock: this.clock, log: this.log.child('events'), dir: this.board.paths.data });

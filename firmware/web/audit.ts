@@ -18,6 +18,7 @@ export type AuditAction =
   | 'lock'
   | 'unlock'
   | 'factory-reset'
+  | 'config-restored'
   | 'token-created'
   | 'token-revoked';
 

@@ -3,7 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Clock } from '../core/clock.js';
-import type { Logger } from '../core/log.js';
+import type { LogRecord, Logger } from '../core/log.js';
 import type { Service, ServiceStatus } from '../core/service.js';
 import type { ConfigStore } from '../config/store.js';
 import { addAuthRoutes } from './api/auth-routes.js';
@@ -20,6 +20,7 @@ import { addOpenApiRoute } from './api/openapi.js';
 import { addPtzRoutes, type PtzByChannel } from './api/ptz-routes.js';
 import { addEventRoutes } from './api/event-routes.js';
 import { addConsoleRoutes, type ConsolePopup } from './api/console-routes.js';
+import { addSystemRoutes } from './api/system-routes.js';
 import type { EventJournal } from '../events/journal.js';
 import { rightsOn } from './auth/roles.js';
 import { LiveView, type LiveSources } from './live/live-view.js';
@@ -58,8 +59,12 @@ export interface WebServiceDeps {
   events?: () => EventJournal | undefined;
   /** Subscribes to the linkage rules' popups, for the page as a console (none: the stream stays quiet). */
   popups?: (listener: (p: ConsolePopup) => void) => () => void;
-  /** The firmware version, for the API document. */
+  /** The firmware version, for the API document and the maintenance page. */
   version?: string;
+  /** The board profile's name, for the maintenance page. */
+  board?: string;
+  /** The firmware's recent log records (oldest first), for the logs download. */
+  logs?: () => LogRecord[];
   /** Where the built page is (default: page/ beside this module). */
   pageDir?: string;
 }
@@ -127,6 +132,7 @@ export class WebService implements Service {
     addPtzRoutes(router, { ptz });
     addEventRoutes(router, { events: () => this.deps.events?.(), channels: channelIds });
     addConsoleRoutes(router, { popups: () => this.deps.popups });
+    addSystemRoutes(router, { config: this.deps.config, audit, clock, version: this.deps.version ?? 'dev', board: this.deps.board ?? 'unknown', logs: () => this.deps.logs?.() ?? [] });
     addTokenRoutes(router, { tokens, audit });
     addOpenApiRoute(router, this.deps.version ?? 'dev');
     addRecordingRoutes(router, { store, clock, audit, channels: channelIds });

@@ -146,3 +146,48 @@ export async function auditView(): Promise<HTMLElement> {
   );
   return h('div', { class: 'admin' }, h('div', { class: 'row' }, download, h('span', { class: 'help' }, 'Logins, failed logins, setting changes, exports, deletions and account changes; newest first.')), table);
 }
+
+interface SystemInfo {
+  name: string;
+  version: string;
+  board: string;
+  time: string;
+  timezone: string;
+  uptimeS: number;
+}
+
+/** What the box is, its log and its settings as a file: backup and restore. */
+export async function maintenanceView(): Promise<HTMLElement> {
+  const s = await api<SystemInfo>('GET', '/api/v1/system');
+  const note = h('p', { class: 'note-inline', role: 'status' });
+  const facts = h(
+    'table',
+    { id: 'system-info' },
+    h('tbody', {}, ...([['Name', s.name], ['Firmware', s.version], ['Board', s.board], ['Clock', `${new Date(s.time).toLocaleString()} (${s.timezone})`], ['Running for', `${Math.floor(s.uptimeS / 3600)} h ${Math.floor((s.uptimeS % 3600) / 60)} min`]] as const).map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', {}, v)))),
+  );
+  const backup = h('a', { class: 'button', id: 'backup', href: '/api/v1/system/backup', download: '' }, 'Download a backup of the settings');
+  const logs = h('a', { class: 'button', id: 'logs', href: '/api/v1/system/logs', download: '' }, 'Download the log');
+  const file = h('input', { type: 'file', name: 'restore-file', accept: 'application/json,.json' });
+  const restore = h('button', { type: 'button', id: 'restore' }, 'Restore');
+  restore.addEventListener('click', () => {
+    const f = file.files?.[0];
+    if (!f) return void (note.textContent = 'choose a backup file first');
+    if (!confirm(`Replace every setting with ${f.name}? Passwords the file shows as *** keep their current value.`)) return;
+    note.textContent = 'restoring…';
+    f.text()
+      .then((text) => api<{ name: string; version: number }>('POST', '/api/v1/system/restore', JSON.parse(text) as unknown))
+      .then(
+        (r) => (note.textContent = `restored (${r.name}, settings version ${r.version}); network ports apply at the next start`),
+        (e: Error) => (note.textContent = e instanceof SyntaxError ? 'that file is not JSON: not restored' : e.message),
+      );
+  });
+  return h(
+    'div',
+    { class: 'admin', id: 'maintenance' },
+    facts,
+    h('div', { class: 'row' }, backup, logs),
+    h('div', { class: 'row' }, h('label', { class: 'inline' }, 'Restore settings from a backup ', file), restore),
+    h('p', { class: 'help' }, 'A backup holds no password (they show as ***): restored on this box, it keeps the passwords it has; on a new box, type them again.'),
+    note,
+  );
+}

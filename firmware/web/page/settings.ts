@@ -4,7 +4,7 @@
 // box's verdict shown beside it. Lists (channels, rules...) show each item
 // with its fields, and add or remove items as JSON the box validates.
 // Secrets come as "***" and stay unchanged unless a new one is typed.
-import { auditView, usersView } from './admin.js';
+import { auditView, maintenanceView, usersView } from './admin.js';
 import { api, h } from './ui.js';
 
 interface JsonSchema {
@@ -168,7 +168,7 @@ export async function settingsView(show: (...n: Node[]) => void): Promise<void> 
     api<{ schema: JsonSchema }>('GET', '/api/v1/config/schema'),
     api<{ config: Record<string, unknown> }>('GET', '/api/v1/config'),
   ]);
-  const extra: Record<string, () => Promise<HTMLElement>> = { users: usersView, audit: auditView };
+  const extra: Record<string, () => Promise<HTMLElement>> = { users: usersView, audit: auditView, maintenance: maintenanceView };
   const keys = [...Object.keys(schema.properties ?? {}).filter((k) => k !== 'version'), ...Object.keys(extra)];
   let current = sessionStorage.getItem('settings-tab') ?? keys[0]!;
   if (!keys.includes(current)) current = keys[0]!;

@@ -31,7 +31,11 @@ t.test('direction gpio: the driver-enable line is high while a frame leaves, low
   t.equal(de(), false, 'requested as an output, low: the bus is left to the devices');
   t.ok(options.direction, 'a direction hook for the serial line');
   const during: boolean[] = [];
-  const line = new SerialLine({ ...options, direction: async (tx) => (await options.direction!(tx), during.push(de()!)) });
+  const line = new SerialLine({ ...options, direction: async (tx) => {
+      await options.direction!(tx);
+      during.push(de()!);
+    },
+  });
   const far = new SerialLine({ path: pair.b, baudRate: 9600 });
   await line.open();
   await far.open();
