@@ -38,6 +38,8 @@ const steps: Record<number, Step> = {
   5: (v5) => ({ ...v5, version: 6 }),
   // 7 added channels[].recording and dvrChannels[].recording (continuous, events or off); continuous fills in.
   6: (v6) => ({ ...v6, version: 7 }),
+  // 8 added ptz.onvif (park of ONVIF PTZ cameras; tours may name their channel); an empty list fills in.
+  7: (v7) => ({ ...v7, version: 8 }),
 };
 
 export class MigrationError extends Error {

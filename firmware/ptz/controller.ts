@@ -33,8 +33,15 @@ export interface PtzController {
   stop(): Promise<void>;
   /** `speed` 0..1: only for domes configured to take a recall speed (see README). */
   gotoPreset(n: number, speed?: number): Promise<void>;
+  /** Stores where the head points as preset n; without a name a known preset keeps its own. */
   setPreset(n: number, name?: string): Promise<void>;
   clearPreset(n: number): Promise<void>;
+  /**
+   * Names preset n without storing a position, where the names are the
+   * firmware's (Pelco: the dome keeps only numbers). Absent where the camera
+   * keeps the names (ONVIF: SetPreset would also store a new position).
+   */
+  renamePreset?(n: number, name: string): Promise<void>;
   presets(): Preset[];
   /** -1 near, 1 far, 0 stop. */
   focus(direction: Direction): Promise<void>;
@@ -45,6 +52,17 @@ export interface PtzController {
   /** Record a pattern (then move the dome), end the recording, or run it. */
   pattern(action: PatternAction, n?: number): Promise<void>;
   position?(): Promise<PtzPosition>;
+}
+
+/** Longest preset name: what fits a button in the page and in Home Assistant. */
+export const PRESET_NAME_MAX = 64;
+
+/** Refuses a name the config would refuse (or a blank one), before anything reaches the dome. */
+export function checkPresetName(name: string): string {
+  if (typeof name !== 'string' || name.trim().length === 0 || name.length > PRESET_NAME_MAX) {
+    throw new RangeError(`preset name must be 1..${PRESET_NAME_MAX} characters and not blank, got ${JSON.stringify(name)}`);
+  }
+  return name;
 }
 
 export class PtzError extends Error {
@@ -66,6 +84,8 @@ export interface PelcoControllerOptions {
   queryTimeoutMs?: number;
   /** Put the recall speed in data 1 of Go To Preset (vendor extension; default false). */
   presetSpeed?: boolean;
+  /** Names of the presets stored on the dome (from the config): the dome cannot be asked. */
+  presets?: Preset[];
 }
 
 function speed(label: string, v: number): number {
@@ -88,6 +108,7 @@ export class PelcoController implements PtzController {
 
   constructor(options: PelcoControllerOptions) {
     this.#o = options;
+    for (const p of options.presets ?? []) this.#presets.set(p.number, p.name);
   }
 
   get label(): string {
@@ -137,8 +158,16 @@ export class PelcoController implements PtzController {
   }
 
   async setPreset(n: number, name?: string): Promise<void> {
+    if (name !== undefined) checkPresetName(name);
     await this.#send({ type: 'preset-set', preset: n });
-    this.#presets.set(n, name ?? `Preset ${n}`);
+    this.#presets.set(n, name ?? this.#presets.get(n) ?? `Preset ${n}`);
+  }
+
+  // Also names presets stored from the dome's own menu or a keyboard, which
+  // the firmware cannot list: nothing is sent, so nothing can be overwritten.
+  async renamePreset(n: number, name: string): Promise<void> {
+    if (!Number.isInteger(n) || n < 1 || n > 255) throw new RangeError(`preset must be an integer 1..255, got ${n}`);
+    this.#presets.set(n, checkPresetName(name));
   }
 
   async clearPreset(n: number): Promise<void> {

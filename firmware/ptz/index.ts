@@ -1,6 +1,8 @@
 export {
+  PRESET_NAME_MAX,
   PelcoController,
   PtzError,
+  checkPresetName,
   type Direction,
   type PatternAction,
   type PelcoControllerOptions,
@@ -27,3 +29,6 @@ export {
 } from './pelco.js';
 export { ParkTimer, TourRunner, validateTour, type ParkOptions, type Tour, type TourStep } from './tour.js';
 export { PtzService, type DomeConfig, type PtzServiceOptions } from './service.js';
+export { ManagedDome, type ManagedDomeOptions } from './managed-dome.js';
+export { IpPtzService, type IpPtzServiceOptions } from './ip-service.js';
+export { PtzDirectory, PtzLine, ptzSettingsSchema, type PresetConfig, type PtzSettings, type Rs485Line } from './settings.js';

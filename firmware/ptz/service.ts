@@ -4,9 +4,10 @@ import { SerialBus, SerialLine, type BusLease, type Rs485Status, type SerialLine
 import { systemClock, type Clock } from '../core/clock.js';
 import { memoryLogger, type Logger } from '../core/log.js';
 import type { Service } from '../core/service.js';
-import { PelcoController, type Direction, type PatternAction, type Preset, type PtzController, type PtzPosition } from './controller.js';
+import { PelcoController, type Preset } from './controller.js';
+import { ManagedDome } from './managed-dome.js';
 import type { PelcoProtocol } from './pelco.js';
-import { ParkTimer, TourRunner, validateTour, type ParkOptions, type Tour } from './tour.js';
+import type { ParkOptions, Tour } from './tour.js';
 
 export interface DomeConfig {
   /** Stable id used by the API, e.g. "cam3". */
@@ -19,6 +20,8 @@ export interface DomeConfig {
   queryTimeoutMs?: number;
   presetSpeed?: boolean;
   park?: ParkOptions;
+  /** Names of the presets stored on the dome. */
+  presets?: Preset[];
 }
 
 export interface PtzServiceOptions {
@@ -36,65 +39,11 @@ export interface PtzServiceOptions {
    * share it; `gapMs` is then the registry's.
    */
   shared?: { lines: SharedLines; name: string };
-}
-
-/** A dome as users see it: every command counts as activity (resets park, ends a running tour). */
-class ManagedDome implements PtzController {
-  tour: TourRunner | undefined;
-  park: ParkTimer | undefined;
-
-  constructor(readonly raw: PelcoController) {}
-
-  #user(): void {
-    this.tour?.stop();
-    this.park?.activity();
-  }
-
-  move(pan: number, tilt: number, zoom: number, options?: { turbo?: boolean }): Promise<void> {
-    this.#user();
-    return this.raw.move(pan, tilt, zoom, options);
-  }
-  stop(): Promise<void> {
-    this.#user();
-    return this.raw.stop();
-  }
-  gotoPreset(n: number, speed?: number): Promise<void> {
-    this.#user();
-    return this.raw.gotoPreset(n, speed);
-  }
-  setPreset(n: number, name?: string): Promise<void> {
-    this.#user();
-    return this.raw.setPreset(n, name);
-  }
-  clearPreset(n: number): Promise<void> {
-    this.#user();
-    return this.raw.clearPreset(n);
-  }
-  presets(): Preset[] {
-    return this.raw.presets();
-  }
-  focus(direction: Direction): Promise<void> {
-    this.#user();
-    return this.raw.focus(direction);
-  }
-  iris(direction: Direction): Promise<void> {
-    this.#user();
-    return this.raw.iris(direction);
-  }
-  aux(n: number, on: boolean): Promise<void> {
-    return this.raw.aux(n, on); // a relay or wiper is not "looking somewhere": park keeps counting
-  }
-  autoScan(on: boolean): Promise<void> {
-    this.#user();
-    return this.raw.autoScan(on);
-  }
-  pattern(action: PatternAction, n?: number): Promise<void> {
-    this.#user();
-    return this.raw.pattern(action, n);
-  }
-  position(): Promise<PtzPosition> {
-    return this.raw.position();
-  }
+  /**
+   * Keeps a dome's preset names (the config store, see PtzDirectory); called
+   * after every set, clear or rename with the dome's whole list.
+   */
+  savePresets?: (dome: string, presets: Preset[]) => Promise<void>;
 }
 
 export class PtzService implements Service {
@@ -104,9 +53,12 @@ export class PtzService implements Service {
   #rs485: Rs485Status | undefined;
   #bus: SerialBus | undefined;
   readonly #domes = new Map<string, ManagedDome>();
+  /** The names as last changed, so a restart of the line (stop, start) keeps them. */
+  readonly #presets = new Map<string, Preset[]>();
 
   constructor(private readonly options: PtzServiceOptions) {
     this.name = options.name ?? 'ptz';
+    for (const d of options.domes) this.#presets.set(d.id, d.presets ?? []);
   }
 
   #logger: Logger | undefined;
@@ -149,29 +101,32 @@ export class PtzService implements Service {
     this.#bus = bus;
     for (const d of this.options.domes) {
       const device = bus.device({ name: d.id, address: d.address, baudRate: d.baudRate, queueLimit: d.queueLimit });
-      const dome = new ManagedDome(
-        new PelcoController({
-          protocol: d.protocol,
-          address: d.address,
-          device,
-          queryTimeoutMs: d.queryTimeoutMs,
-          presetSpeed: d.presetSpeed,
-        }),
-      );
-      if (d.park) {
-        dome.park = new ParkTimer(dome.raw, d.park, this.#clock, this.#log.child(`${this.name}.${d.id}`));
-        dome.park.activity();
-      }
+      const controller = new PelcoController({
+        protocol: d.protocol,
+        address: d.address,
+        device,
+        queryTimeoutMs: d.queryTimeoutMs,
+        presetSpeed: d.presetSpeed,
+        presets: this.#presets.get(d.id),
+      });
+      const dome = new ManagedDome(controller, {
+        id: d.id,
+        clock: this.#clock,
+        log: this.#log.child(`${this.name}.${d.id}`),
+        park: d.park,
+        savePresets: async (presets) => {
+          this.#presets.set(d.id, presets);
+          await this.options.savePresets?.(d.id, presets);
+        },
+      });
+      dome.arm();
       this.#domes.set(d.id, dome);
     }
     this.#log.info('PTZ bus ready', { path: this.options.line.path, domes: [...ids], rs485: rs.enabled });
   }
 
   async stop(): Promise<void> {
-    for (const d of this.#domes.values()) {
-      d.tour?.stop();
-      d.park?.suspend();
-    }
+    for (const d of this.#domes.values()) d.halt();
     this.#domes.clear();
     const lease = this.#lease;
     this.#lease = undefined;
@@ -189,31 +144,21 @@ export class PtzService implements Service {
     return this.#bus ? this.#rs485 : undefined;
   }
 
-  dome(id: string): PtzController {
+  dome(id: string): ManagedDome {
     return this.#dome(id);
   }
 
   /** Starts `tour` on dome `id`, replacing any tour running there. */
   startTour(id: string, tour: Tour): void {
-    const dome = this.#dome(id);
-    validateTour(tour);
-    dome.tour?.stop();
-    dome.park?.suspend();
-    const runner = new TourRunner(dome.raw, tour, this.#clock, this.#log.child(`${this.name}.${id}`), () => {
-      if (dome.tour === runner) dome.tour = undefined;
-      dome.park?.activity(); // idle time counts from the tour's end
-    });
-    dome.tour = runner;
-    runner.start();
+    this.#dome(id).startTour(tour);
   }
 
   stopTour(id: string): void {
-    this.#dome(id).tour?.stop();
+    this.#dome(id).stopTour();
   }
 
   tourRunning(id: string): string | undefined {
-    const t = this.#dome(id).tour;
-    return t?.running ? t.tour.name : undefined;
+    return this.#dome(id).tourRunning;
   }
 
   #dome(id: string): ManagedDome {

@@ -3,6 +3,7 @@ import { OnvifEvents } from '../onvif/events.js';
 import { OnvifPtz } from '../onvif/ptz.js';
 import { PtzDirectory } from '../ptz/settings.js';
 import type { Wiring } from './context.js';
+import { rs485LineOptions } from './rs485.js';
 
 /**
  * The IP channels' ONVIF side: an event subscription per camera with
@@ -28,7 +29,14 @@ export function wireOnvif(w: Wiring): { ptz: Map<string, OnvifPtz>; cameras: Map
 export function wirePtz(w: Wiring, onvif: Map<string, OnvifPtz>): PtzDirectory | undefined {
   const cfg = w.config.get().ptz;
   if (cfg.domes.length === 0 && onvif.size === 0) return undefined;
-  const ptz = new PtzDirectory(cfg, w.board.rs485, { clock: w.clock, log: w.log, lines: w.rs485Lines });
+  const ptz = new PtzDirectory(cfg, w.board.rs485, {
+    clock: w.clock,
+    log: w.log,
+    lines: w.rs485Lines,
+    // Preset names set at run time are kept in the settings.
+    config: w.config,
+    lineOptions: (bus, baudRate) => rs485LineOptions(w.board.rs485, bus, baudRate, w.log),
+  });
   for (const problem of ptz.problems) w.log.error('PTZ dome not started', { problem });
   for (const s of ptz.services) w.supervisor.add(s);
   for (const [channel, controller] of onvif) {

@@ -115,7 +115,7 @@ t.test('a version 5 config gains the sections of versions 6 and 7, keeping its c
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ version: 5, channels }));
   t.equal((await store.load()).migratedFrom, 5);
   t.same(store.get().channels, channels.map((c) => ({ ...c, sub: null, onvif: null, recording: { mode: 'continuous' } })), 'no sub stream, no ONVIF, recorded all the time: as before');
-  t.same(store.get().ptz, { domes: [], tours: [] });
+  t.same(store.get().ptz, { domes: [], onvif: [], tours: [] });
   t.same(store.get().linkage, { rules: [] });
   t.same(store.get().dvrChannels, []);
   t.same(store.get().alarms.inputs, []);

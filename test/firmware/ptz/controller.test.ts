@@ -1,39 +1,8 @@
 // End to end over a real socat pty pair: PelcoController -> SerialBus ->
 // SerialLine -> pty -> simulated dome, and the dome's answers back.
-import t, { type Test } from 'tap';
-import { SerialBus, SerialLine } from '../../../drivers/serial/index.js';
-import { PelcoController, PtzError, encode, type PelcoProtocol } from '../../../firmware/ptz/index.js';
-import { PtzDomeSim, ptyPair, type PtyPair, type PtzDomeSimOptions } from '../../fixtures/ptz-dome-sim.js';
-
-interface Rig {
-  sim: PtzDomeSim;
-  line: SerialLine;
-  bus: SerialBus;
-  dome(address: number, protocol?: PelcoProtocol, queryTimeoutMs?: number): PelcoController;
-}
-
-/** A fresh cable, dome(s) on one end, the firmware's bus on the other. */
-async function rig(t: Test, sim: PtzDomeSimOptions = {}): Promise<Rig> {
-  const pair: PtyPair = await ptyPair();
-  const dome = new PtzDomeSim({ port: pair.b, ...sim });
-  await dome.open();
-  const line = new SerialLine({ path: pair.a, baudRate: 9600 });
-  await line.open();
-  const bus = new SerialBus({ line, gapMs: 2 });
-  t.teardown(async () => {
-    bus.close();
-    await line.close();
-    await dome.close();
-    await pair.close();
-  });
-  return {
-    sim: dome,
-    line,
-    bus,
-    dome: (address, protocol = 'd', queryTimeoutMs = 1000) =>
-      new PelcoController({ protocol, address, device: bus.device({ name: `dome ${address}` }), queryTimeoutMs }),
-  };
-}
+import t from 'tap';
+import { PelcoController, PtzError, encode } from '../../../firmware/ptz/index.js';
+import { rig } from './rig.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
