@@ -23,7 +23,7 @@ t.test('an alarm rule starts the configured tour: the dome visits its presets in
     domes: [{ id: 'gate', name: 'Gate', bus: 'bus1', address: 1, baudRate: 9600 }],
     tours: [{ id: 'perimeter', dome: 'gate', steps: [{ preset: 4, dwellSec: 5 }, { preset: 2, dwellSec: 5 }, { preset: 9, dwellSec: 5 }] }],
   });
-  const ptz = new PtzDirectory(settings, [{ name: 'bus1', port: pair.a, direction: 'none', directionGpio: null }], { clock, log });
+  const ptz = new PtzDirectory(settings, [{ name: 'bus1', port: pair.a, direction: 'none' }], { clock, log });
   for (const s of ptz.services) await s.start();
   const bus = new EventBus();
   const rules = linkageSchema.parse({ rules: [{ id: 'door', name: 'Door', trigger: { type: 'alarm', input: 'door' }, actions: [{ type: 'ptzTour', dome: 'gate', tour: 'perimeter' }] }] }).rules;
