@@ -107,13 +107,16 @@ export function playbackView(channels: Channel[], show: (...n: Node[]) => void, 
       el.style.width = `${Math.max(0.2, pos(s.end) - pos(s.start))}%`;
       return el;
     };
-    // Motion, tamper and video loss of this channel as marks over its recording.
-    const marks = await api<{ events: { at: number; type: string; active: boolean | null }[] }>('GET', `/api/v1/events?channel=${encodeURIComponent(channel.id)}&from=${Math.floor(from)}&to=${endMs}&limit=2000&type=motion&type=tamper&type=videoLoss`).then(
-      (r) => r.events.filter((e) => e.active === true),
-      () => [],
-    );
-    const mark = (e: { at: number; type: string }) => {
-      const el = h('div', { class: `mark ${e.type}`, title: `${e.type} ${new Date(e.at).toLocaleTimeString()}` });
+    // Motion, tamper and video loss of this channel, and the box's alarm inputs, as marks over its recording.
+    type Mark = { at: number; type: string; active: boolean | null; channel: string | null; text: string };
+    const span = `from=${Math.floor(from)}&to=${endMs}&limit=2000`;
+    const [own, alarms] = await Promise.all([
+      api<{ events: Mark[] }>('GET', `/api/v1/events?channel=${encodeURIComponent(channel.id)}&${span}&type=motion&type=tamper&type=videoLoss`).then((r) => r.events, () => []),
+      api<{ events: Mark[] }>('GET', `/api/v1/events?${span}&type=alarm`).then((r) => r.events.filter((e) => e.channel === null), () => []),
+    ]);
+    const marks = [...own, ...alarms].filter((e) => e.active === true);
+    const mark = (e: Mark) => {
+      const el = h('div', { class: `mark ${e.type}`, title: `${e.type === 'alarm' ? e.text : e.type} ${new Date(e.at).toLocaleTimeString()}` });
       el.style.left = `${pos(e.at * 1000)}%`;
       return el;
     };

@@ -44,7 +44,7 @@ if (!existsSync(CHROMIUM)) {
     const camera = await startCamera();
     t.teardown(() => camera.stop());
     // cam1 is also a PTZ dome, by ONVIF (the camera simulator), with a preset.
-    const sim = new OnvifCameraSim({ streams: { main: { uri: camera.url, width: 704, height: 576 }, sub: { uri: camera.url, width: 704, height: 576 } }, discoveryPort: null });
+    const sim = new OnvifCameraSim({ streams: { main: { uri: camera.url, width: 704, height: 576 }, sub: { uri: camera.url, width: 704, height: 576 } }, discoveryPort: null, inputs: ['DigitalInput_1'] });
     await sim.start();
     t.teardown(() => sim.stop());
     sim.ptz.presets.set('3', { token: '3', name: 'Gate', position: { x: 0.5, y: -0.2, zoom: 0 } });
@@ -176,6 +176,8 @@ if (!existsSync(CHROMIUM)) {
     t.equal(await page.textContent('#app .popup'), 'Front door motion: Front door, back in 4 s', 'the rule says why the channel is shown, and for how long');
     const poppedAt = Date.now();
     sim.motion(false);
+    // The camera's door contact closes: an alarm input the playback timeline marks.
+    sim.digitalInput('DigitalInput_1', true);
     await waitFor('the grid back after the popup', async () => (await tiles()).length === 4, 15_000);
     t.ok(Date.now() - poppedAt > 3000, `the grid came back by itself after the rule's 4 s (${Date.now() - poppedAt} ms after the popup was seen)`);
 
@@ -197,6 +199,8 @@ if (!existsSync(CHROMIUM)) {
     // The 10-minute window's own drawing (the 1-hour one may still be arriving).
     const segment = page.locator('#timeline[data-window="600000"] .segment').first();
     await segment.waitFor();
+    await page.locator('#timeline[data-window="600000"] .mark.alarm').first().waitFor({ state: 'attached' });
+    t.pass("the camera's door contact is marked on the timeline, beside the motion");
     const video = `document.getElementById('playback-video')`;
     const playing = async () => page.evaluate(`(() => { const v = ${video}; return { ready: v.readyState, time: v.currentTime, paused: v.paused }; })()`) as Promise<{ ready: number; time: number; paused: boolean }>;
     const clickedAt = Date.now();
