@@ -27,7 +27,9 @@ run_pkgs=(
   libx264-dev libturbojpeg0-dev libyuv0
 )
 # Chromium: the web page's tests drive Debian's build through playwright-core
-# (playwright cannot download its own browser here).
+# (playwright cannot download its own browser here). The ARM cross compilers
+# (compile only) check the committed V4L2 and x264 struct layouts of arm64
+# and 32-bit ARM boards against the headers.
 # The virtual board (scripts/vboard/): QEMU, the initramfs tools, what builds
 # the out-of-tree kernel modules (objtool needs libelf1) and the front-panel
 # helper, and the V4L2 and GPIO tools its tests run inside the guest.
@@ -36,6 +38,8 @@ test_pkgs=(
   qemu-system-x86 busybox-static kmod cpio zstd xz-utils build-essential libelf1
   v4l-utils gpiod smartmontools
   chromium
+  gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross libc6-dev-armhf-cross
+  linux-libc-dev-arm64-cross linux-libc-dev-armhf-cross
 )
 
 case "$list" in

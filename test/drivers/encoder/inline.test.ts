@@ -107,6 +107,27 @@ t.test('committed layout table matches gen-layout.sh on this host', async (t) =>
   t.equal(x264Layout('arm64').param.size, 1024);
 });
 
+// The ARM tables, from the same header through the cross compilers (compile
+// only): make deps-test installs them, so a change of x264.h that moves a
+// field on 32-bit ARM fails here, not on a board.
+for (const [cc, arch] of [['aarch64-linux-gnu-gcc', 'arm64'], ['arm-linux-gnueabihf-gcc', 'arm']] as const) {
+  let has = true;
+  try {
+    execFileSync(cc, ['--version'], { stdio: 'ignore' });
+  } catch {
+    has = false;
+  }
+  t.test(`committed ${arch} layout table matches gen-layout.sh with ${cc}`, { skip: !has && `${cc} not installed (Debian gcc-${cc.replace(/-gcc$/, '').replace(/_/g, '-')})` }, async (t) => {
+    const script = fileURLToPath(new URL('../../../drivers/encoder/x264/gen-layout.sh', import.meta.url));
+    const dir = mkdtempSync(join(tmpdir(), `x264-layout-${arch}-`));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    execFileSync('bash', [script, cc], { env: { ...process.env, OUT_DIR: dir }, stdio: 'ignore' });
+    const body = (s: string) => s.split('\n').filter((l) => !l.startsWith('//')).join('\n');
+    const committed = readFileSync(fileURLToPath(new URL(`../../../drivers/encoder/x264/layouts/${arch}.ts`, import.meta.url)), 'utf8');
+    t.equal(body(readFileSync(join(dir, `${arch}.ts`), 'utf8')), body(committed));
+  });
+}
+
 t.test('downscale2x and yuyvToI420 on known pixels', async (t) => {
   // 4x4 nv12: Y ramp, UV rows.
   const y = Uint8Array.from({ length: 16 }, (_, i) => i * 10);
