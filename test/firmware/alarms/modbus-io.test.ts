@@ -64,7 +64,8 @@ async function setup(t: Test, config: unknown, simOptions: ConstructorParameters
     lines,
     line: (name, baudRate) => (name === 'bus1' ? { path: pair.a, baudRate } : undefined),
     modules: () => cfg.modules,
-    timeoutMs: 100,
+    // Generous: under a loaded CI machine (QEMU guests beside it) a reply in the same process can take >100 ms.
+    timeoutMs: 400,
   });
   // One GPIO chip beside the modules, to show the composite keeps it on the kernel's side.
   const CHIP = '/dev/gpiochip0';
@@ -168,9 +169,9 @@ t.test('a module that stops answering: offline with why and since when, alarmFau
   sim.setInput(2, true); // changes while it is silent
   await until(t, 'the fault', () => of('alarmFault').length >= 16);
   t.same(of('alarmFault').map((e) => e.line), [...Array.from({ length: 8 }, (_, i) => `io1.in${i + 1}`), ...Array.from({ length: 8 }, (_, i) => `io1.out${i + 1}`)]);
-  const why = /Modbus module io1 \(address 3 on bus1\) is not answering since \d{4}-\d\d-\d\dT[\d:.]+Z: device 3, read discrete inputs 0\.\.7: no reply within 100 ms/;
+  const why = /Modbus module io1 \(address 3 on bus1\) is not answering since \d{4}-\d\d-\d\dT[\d:.]+Z: device 3, read discrete inputs 0\.\.7: no reply within 400 ms/;
   t.match(of('alarmFault')[0], { source: 'modbus:io1', error: why });
-  t.match(of('alarmModuleState'), [{ state: 'online', previous: null }, { module: 'io1', bus: 'bus1', address: 3, state: 'offline', previous: 'online', detail: /no reply within 100 ms/ }]);
+  t.match(of('alarmModuleState'), [{ state: 'online', previous: null }, { module: 'io1', bus: 'bus1', address: 3, state: 'offline', previous: 'online', detail: /no reply within 400 ms/ }]);
   const [down] = alarms.modules();
   t.match(down, { id: 'io1', online: false, error: /no reply/, lastError: /no reply/ });
   t.ok(down!.since! >= silentAt && down!.since! <= Date.now(), 'since: when it was found silent');
@@ -202,20 +203,21 @@ t.test('a module that stops answering: offline with why and since when, alarmFau
 });
 
 t.test('a change still settling when the module goes silent is dropped, and counted once it answers again', async (t) => {
-  const { sim, alarms, of, io } = await setup(t, { inputs: [{ input: 'io1.in2', debounceMs: 800 }], modules: [{ id: 'io1', bus: 'bus1', address: 3, pollMs: 30 }] });
+  // The debounce outlasts the three unanswered polls (3 x 400 ms) that make the module lost.
+  const { sim, alarms, of, io } = await setup(t, { inputs: [{ input: 'io1.in2', debounceMs: 3000 }], modules: [{ id: 'io1', bus: 'bus1', address: 3, pollMs: 30 }] });
   await alarms.start();
   let seen = false;
   io.module('io1').onInput((i) => (seen ||= i === 1));
   sim.setInput(2, true);
   await until(t, 'the poll to see the change', () => seen);
-  sim.silent = true; // within the 800 ms it must hold
+  sim.silent = true; // within the 3 s it must hold
   await until(t, 'the module to be lost', () => of('alarmModuleState').some((e) => e.state === 'offline'));
-  await sleep(1000);
+  await sleep(2500);
   t.same(of('alarmInput'), [], 'not accepted: nothing said it held');
   t.same(of('alarm'), []);
   t.match(alarms.inputs().find((i) => i.input === 'io1.in2'), { active: false, fault: /not answering/ });
   sim.silent = false;
-  await until(t, 'the alarm once it answers and the input held', () => of('alarm').length > 0, 3000);
+  await until(t, 'the alarm once it answers and the input held', () => of('alarm').length > 0, 6000);
   t.match(of('alarmInput'), [{ input: 'io1.in2', active: true }]);
   t.match(of('alarm'), [{ source: 'modbus:io1', input: 'io1.in2', active: true }]);
 });
@@ -279,7 +281,7 @@ t.test('PTZ domes and a module on one RS-485 line: both get through a joystick f
     lines,
     line: (_name, baudRate) => ({ path: pair.a, baudRate }),
     modules: () => alarmsConfigSchema.parse({ modules: [{ id: 'io1', bus: 'bus1', address: 3, pollMs: 50 }] }).modules,
-    timeoutMs: 80,
+    timeoutMs: 300,
   });
   const ptz = new PtzService({
     line: { path: pair.a, baudRate: 9600 },
@@ -324,7 +326,7 @@ t.test('PTZ domes and a module on one RS-485 line: both get through a joystick f
   t.ok(latency < 600, `input seen ${latency} ms after it changed, under a flood of ${moves} moves`);
   t.ok(dome.commands('move').length > 5, `dome got ${dome.commands('move').length} moves (coalesced from ${moves})`);
   t.ok(dome.commands('preset-goto').length >= 1, 'and its presets');
-  t.ok(sim.requests('read-inputs').length >= 10, `module polled ${sim.requests('read-inputs').length} times`);
+  t.ok(sim.requests('read-inputs').length >= 5, `module polled ${sim.requests('read-inputs').length} times`);
   t.equal(io.status()[0]!.online, true, 'the module never looked lost');
   t.equal(sim.requests('exception').length, 0);
   await ptz.stop();
