@@ -70,5 +70,5 @@ t.test('v4l2-m2m backend on vicodec: vivid frames encode to FWHT and decode back
 });
 
 t.test('vivid -> v4l2-m2m (vicodec) -> RingStore in the guest', async (t) => {
-  t.skip("the recording store and MP4 take H.264/H.265/AAC/G.711 only (storage/format.ts CODECS); vicodec encodes FWHT, so there is nothing a real user could play back: the store path is proven on the host with x264 (test/firmware/channels/dvr-pipeline.test.ts)", () => {});
+  t.skip("the recording store and MP4 take H.264/H.265/AAC/G.711 only (storage/format.ts CODECS); vicodec encodes FWHT, so there is nothing a real user could play back: the virtual board records vivid through x264 onto its AHCI disks instead (test/firmware/channels/dvr-vboard.test.ts)", () => {});
 });
