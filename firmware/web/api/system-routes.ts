@@ -6,7 +6,8 @@ import { MigrationError } from '../../config/migrations.js';
 import type { ConfigStore } from '../../config/store.js';
 import type { AuditLog } from '../audit.js';
 import { HttpError } from '../http/errors.js';
-import type { Router } from '../http/router.js';
+import type { ServerResponse } from 'node:http';
+import { SECURITY_HEADERS, type Router } from '../http/router.js';
 import { keepSecrets } from './config-routes.js';
 
 export interface SystemRouteDeps {
@@ -17,6 +18,13 @@ export interface SystemRouteDeps {
   board: string;
   /** The firmware's recent log records, oldest first (the same ring as `dvr logs`). */
   logs: () => LogRecord[];
+}
+
+/** A file download with the router's security headers (CSP, nosniff, no-store). */
+function download(res: ServerResponse, type: string, name: string, body: string): undefined {
+  res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': type, 'content-disposition': `attachment; filename="${name}"` });
+  res.end(body);
+  return undefined;
 }
 
 const stamp = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace(/[-:]/g, '');
@@ -47,9 +55,7 @@ export function addSystemRoutes(router: Router, d: SystemRouteDeps): void {
       const records = d.logs().slice(-n);
       await d.audit.record('export', account!.name, from, { what: 'logs', records: records.length });
       const text = records.map((r) => JSON.stringify(redact(r))).join('\n') + (records.length ? '\n' : '');
-      res.writeHead(200, { 'content-type': 'application/x-ndjson', 'content-disposition': `attachment; filename="${fileName(d.config.get().system.name)}-log-${stamp(d.clock.now())}.jsonl"`, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
-      res.end(text);
-      return undefined;
+      return download(res, 'application/x-ndjson', `${fileName(d.config.get().system.name)}-log-${stamp(d.clock.now())}.jsonl`, text);
     },
   });
 
@@ -58,9 +64,7 @@ export function addSystemRoutes(router: Router, d: SystemRouteDeps): void {
     handler: async ({ res, account, from }) => {
       const c = d.config.get();
       await d.audit.record('export', account!.name, from, { what: 'config backup' });
-      res.writeHead(200, { 'content-type': 'application/json', 'content-disposition': `attachment; filename="${fileName(c.system.name)}-config-${stamp(d.clock.now())}.json"`, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
-      res.end(JSON.stringify(redact(c), null, 2) + '\n');
-      return undefined;
+      return download(res, 'application/json', `${fileName(c.system.name)}-config-${stamp(d.clock.now())}.json`, JSON.stringify(redact(c), null, 2) + '\n');
     },
   });
 
