@@ -129,7 +129,7 @@ export class WebService implements Service {
     addConfigRoutes(router, { config: this.deps.config, audit });
     const ptz = () => this.deps.ptz?.();
     addChannelRoutes(router, { config: this.deps.config, hasPtz: (c) => ptz()?.domeOfChannel(c) !== undefined });
-    addPtzRoutes(router, { ptz });
+    addPtzRoutes(router, { ptz, audit });
     addEventRoutes(router, { events: () => this.deps.events?.(), channels: channelIds });
     addConsoleRoutes(router, { popups: () => this.deps.popups });
     addSystemRoutes(router, { config: this.deps.config, audit, clock, version: this.deps.version ?? 'dev', board: this.deps.board ?? 'unknown', logs: () => this.deps.logs?.() ?? [] });

@@ -1,5 +1,6 @@
-import { int, number, object, oneOf } from '../../core/schema.js';
-import type { PtzController } from '../../ptz/controller.js';
+import { boolean, int, number, object, oneOf, string } from '../../core/schema.js';
+import { PRESET_NAME_MAX, PtzError, type PtzController } from '../../ptz/controller.js';
+import type { AuditLog } from '../audit.js';
 import { rightsOn } from '../auth/roles.js';
 import type { Account } from '../auth/users.js';
 import { forbidden, HttpError, notFound } from '../http/errors.js';
@@ -12,7 +13,7 @@ export interface PtzByChannel {
 }
 
 /** PTZ of a channel's dome (Pelco on RS-485 or ONVIF), for accounts with the `ptz` right on it. */
-export function addPtzRoutes(router: Router, d: { ptz: () => PtzByChannel | undefined }): void {
+export function addPtzRoutes(router: Router, d: { ptz: () => PtzByChannel | undefined; audit: AuditLog }): void {
   const dome = (channel: string, account: Account) => {
     if (!rightsOn(account.role, account.channels, channel).includes('ptz')) throw forbidden(`no ptz right on channel ${channel}`);
     const ptz = d.ptz();
@@ -55,4 +56,53 @@ export function addPtzRoutes(router: Router, d: { ptz: () => PtzByChannel | unde
       return { status: 204 };
     },
   });
+
+  // Storing, naming and clearing presets changes what every later call does:
+  // an operator's job (a viewer with the ptz right may only call them), audited.
+  const presetNumber = (raw: string) => {
+    if (!/^\d{1,3}$/.test(raw) || Number(raw) < 1 || Number(raw) > 255) throw new HttpError(422, 'invalid', `preset number must be 1..255, got ${JSON.stringify(raw)}`);
+    return Number(raw);
+  };
+
+  router.add({
+    method: 'PUT', path: '/api/v1/channels/:channel/ptz/presets/:number', access: 'operator',
+    summary: "store where a channel's dome points as preset n with a name (store: true, the default), or only rename preset n (store: false; Pelco domes, whose names the box keeps)",
+    body: object({ name: string({ min: 1, max: PRESET_NAME_MAX, pattern: /\S/ }), store: boolean().default(true) }),
+    handler: async ({ params, account, body, from }) => {
+      const n = presetNumber(params.number!);
+      const c = dome(params.channel!, account!);
+      await ptzCall(async () => {
+        if (body.store) await c.setPreset(n, body.name);
+        else if (!c.renamePreset) throw new PtzError('the camera keeps its preset names: store the preset again with the new name', 'UNSUPPORTED');
+        else await c.renamePreset(n, body.name);
+      });
+      await d.audit.record('setting-changed', account!.name, from, { channel: params.channel, preset: n, name: body.name, stored: body.store });
+      return { body: { presets: c.presets() } };
+    },
+  });
+
+  router.add({
+    method: 'DELETE', path: '/api/v1/channels/:channel/ptz/presets/:number', access: 'operator', summary: "clear preset n of a channel's dome",
+    handler: async ({ params, account, from }) => {
+      const n = presetNumber(params.number!);
+      const c = dome(params.channel!, account!);
+      await ptzCall(() => c.clearPreset(n));
+      await d.audit.record('setting-changed', account!.name, from, { channel: params.channel, preset: n, cleared: true });
+      return { body: { presets: c.presets() } };
+    },
+  });
+}
+
+/** A dome that refuses or does not answer is the caller's news, not the box's failure. */
+async function ptzCall(f: () => Promise<void>): Promise<void> {
+  try {
+    await f();
+  } catch (e) {
+    if (e instanceof HttpError) throw e;
+    if (e instanceof RangeError) throw new HttpError(422, 'invalid', e.message);
+    if (e instanceof PtzError && e.code === 'UNSUPPORTED') throw new HttpError(409, 'unsupported', e.message);
+    // NOT_SAVED: the head moved but the names were not kept; said so the user can retry.
+    if (e instanceof PtzError && e.code === 'NOT_SAVED') throw new HttpError(500, 'not-saved', e.message);
+    throw new HttpError(502, 'ptz-failed', (e as Error).message);
+  }
 }

@@ -100,7 +100,7 @@ async function signedIn(account: Account): Promise<void> {
     playbackView(channels, show, setLeave, { channel: c.id, atMs });
   };
   const views: [string, () => void][] = [
-    ['Live', () => liveView(channels.filter((c) => c.rights.includes('live')))],
+    ['Live', () => liveView(channels.filter((c) => c.rights.includes('live')), account.role !== 'viewer')],
     ['Playback', () => playbackView(channels, show, setLeave)],
     ['Events', () => eventsView(channels, show, openPlayback)],
     ...(account.role === 'admin' ? ([['Settings', () => void settingsView(show).catch((e: Error) => show(h('p', { class: 'error' }, e.message)))]] as [string, () => void][]) : []),
@@ -150,7 +150,7 @@ function listenForPopups(channels: Channel[], openLive: () => void): void {
 
 const LAYOUTS = [1, 4, 9, 16] as const;
 
-function liveView(channels: Channel[]): void {
+function liveView(channels: Channel[], editPresets: boolean): void {
   let layout: number = Number(localStorage.getItem('layout')) || 4;
   if (!LAYOUTS.includes(layout as 1)) layout = 4;
   let page = 0;
@@ -185,7 +185,7 @@ function liveView(channels: Channel[]): void {
       render();
     });
     if (single) zoomable(t, video);
-    if (single && c.ptz && c.rights.includes('ptz')) t.append(ptzPanel(c.id, (s) => (state.textContent = s)));
+    if (single && c.ptz && c.rights.includes('ptz')) t.append(ptzPanel(c.id, (s) => (state.textContent = s), editPresets));
     return t;
   };
   const render = () => {

@@ -162,6 +162,13 @@ if (!existsSync(CHROMIUM)) {
     await page.click('.ptz button[data-ptz=preset]');
     await waitFor('the dome at preset 3', async () => Math.abs(sim.ptz.position().x - 0.5) < 0.01, 10_000);
     t.pass('preset 3 (Gate) from the page sent the dome there');
+    // The admin stores this view as a new named preset from the same panel.
+    await page.fill('.ptz input[name=preset-number]', '8');
+    await page.fill('.ptz input[name=preset-name]', 'Driveway');
+    await page.click('.ptz button[data-ptz=save]');
+    await page.locator('.ptz select[name=preset] option', { hasText: 'Driveway' }).waitFor({ state: 'attached' });
+    const stored = [...sim.ptz.presets.values()].find((p) => p.name === 'Driveway');
+    t.ok(stored && Math.abs(stored.position.x - 0.5) < 0.01, 'the camera stored "Driveway" where the dome pointed, and the list shows it');
     if (shots) await page.screenshot({ path: join(shots, 'live-single-ptz.png') });
     t.equal(await page.locator('#grid .tile').count(), 1, 'using the controls kept the single view');
     await page.click('#grid .tile[data-channel=cam1] video');
