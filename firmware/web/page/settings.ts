@@ -5,6 +5,7 @@
 // with its fields, and add or remove items as JSON the box validates.
 // Secrets come as "***" and stay unchanged unless a new one is typed.
 import { auditView, maintenanceView, usersView } from './admin.js';
+import { SETTINGS_EDITORS } from './settings-editors.js';
 import { api, h } from './ui.js';
 
 interface JsonSchema {
@@ -186,7 +187,21 @@ export async function settingsView(show: (...n: Node[]) => void): Promise<void> 
   const reload = () => void settingsView(show);
   const render = () => {
     const page = extra[current];
-    if (!page) return body.replaceChildren(section(current, current, schema.properties![current]!, config[current], reload));
+    if (!page) {
+      const tab = current;
+      body.replaceChildren(section(tab, tab, schema.properties![tab]!, config[tab], reload));
+      // Purpose-built editors go above the generic fields, in their order, as each is ready.
+      const slots = (SETTINGS_EDITORS[tab] ?? []).map((build) => {
+        const slot = h('div', { class: 'editor' });
+        build(config, reload).then(
+          (el) => slot.replaceChildren(el),
+          (e: Error) => slot.replaceChildren(h('p', { class: 'error' }, e.message)),
+        );
+        return slot;
+      });
+      body.prepend(...slots);
+      return;
+    }
     page().then(
       (el) => body.replaceChildren(el),
       (e: Error) => body.replaceChildren(h('p', { class: 'error' }, e.message)),
