@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SharedLines } from '../drivers/serial/index.js';
@@ -14,7 +15,9 @@ import { SystemdService } from './system/systemd-service.js';
 import { WatchdogService } from './system/watchdog-service.js';
 import { MqttService } from './mqtt/service.js';
 import { WebService } from './web/web-service.js';
+import type { RestartKind } from './web/api/maintenance-routes.js';
 import type { RingStore } from './storage/ring-store.js';
+import type { DiskTools } from './storage/commands.js';
 import type { RecordGate } from './channels/record-gate.js';
 import type { SnapshotStore } from './snapshots/store.js';
 import type { NvrService } from './channels/nvr-service.js';
@@ -42,6 +45,8 @@ export interface FirmwareOptions {
   /** Total time shutdown may take before services are abandoned. */
   stopBoundMs?: number;
   logLevel?: LogLevel;
+  /** Runs a firmware restart asked for from the page (runFirmware: a new Firmware in this process). */
+  onRestart?: () => void;
 }
 
 export class FirmwareError extends Error {
@@ -68,6 +73,8 @@ export class Firmware {
   readonly supervisor: Supervisor;
   mqtt?: MqttService;
   store?: RingStore;
+  /** The bays' list, format and check, shared by `dvr disk` and the web page. */
+  disks?: DiskTools;
   gate?: RecordGate;
   snapshots?: SnapshotStore;
   events?: EventJournal;
@@ -130,12 +137,14 @@ export class Firmware {
       passwords: hooks,
       live: () => this.live,
       store: () => this.store,
+      disks: () => this.disks,
       ptz: () => this.ptz,
       events: () => this.events,
       popups: (listener) => this.bus.on('consolePopup', listener),
       version: this.version,
       board: this.board.name,
       logs: () => this.ring.tail(),
+      ...this.restartHook(),
     });
     this.supervisor.add(web);
     this.events = new EventJournal({ bus: this.bus, clock: this.clock, log: this.log.child('events'), dir: this.board.paths.data });
@@ -159,6 +168,7 @@ export class Firmware {
     const recording = wireRecording(w);
     if (recording) {
       this.store = recording.store;
+      this.disks = recording.disks;
       this.gate = recording.gate;
       this.nvr = recording.nvr;
       this.dvr = recording.dvr;
@@ -175,6 +185,16 @@ export class Firmware {
     this.supervisor.add(systemd);
     await this.supervisor.start();
     systemd.ready();
+  }
+
+  /** How the page restarts this box: the board itself where its profile says so, else the firmware in place. */
+  private restartHook(): { restart?: { kind: RestartKind; run: () => void } } {
+    if (this.board.restart === 'board') {
+      // Fixed arguments: nothing from a request reaches the command.
+      return { restart: { kind: 'board', run: () => void execFile('systemctl', ['reboot'], (err) => err && this.log.error('reboot failed', { error: err.message })) } };
+    }
+    const run = this.opts.onRestart;
+    return run ? { restart: { kind: 'firmware', run } } : {};
   }
 
   private wiring(): Wiring {
@@ -275,9 +295,29 @@ export class Firmware {
  * exits. A second signal, or a stop that overruns, exits at once.
  */
 export async function runFirmware(opts: FirmwareOptions): Promise<void> {
-  const fw = new Firmware(opts);
   const bound = opts.stopBoundMs ?? 10_000;
   let stopping = false;
+  let restarting = false;
+  // A restart from the page: the same process stops this firmware and starts a new one from the files.
+  const restart = async () => {
+    if (stopping || restarting) return;
+    restarting = true;
+    fw.log.warn('restarting the firmware');
+    const r = await fw.stop();
+    if (r.timedOut.length) {
+      // Something did not let go: only a new process is a clean start (systemd makes one).
+      fw.log.error('restart: services did not stop, exiting', { timedOut: r.timedOut });
+      process.exit(1);
+    }
+    if (stopping) return;
+    fw = new Firmware({ ...opts, onRestart: () => void restart() });
+    restarting = false;
+    await fw.start().catch((e: unknown) => {
+      fw.log.error('restart failed', { error: e instanceof Error ? e.message : String(e) });
+      process.exit(1);
+    });
+  };
+  let fw = new Firmware({ ...opts, onRestart: () => void restart() });
   const onSignal = (sig: NodeJS.Signals) => {
     if (stopping) {
       fw.log.warn('second signal: exiting now', { signal: sig });

@@ -74,6 +74,9 @@ export const boardProfileSchema = object({
     }),
   ).default([]),
   watchdog: nullable(path).default(null),
+  restart: oneOf(['firmware', 'board'] as const)
+    .default('firmware')
+    .describe('what Restart in the page does: firmware restarts the firmware process; board reboots the board (systemctl reboot)'),
   leds: array(object({ name, path })).default([]),
   configDefaults: json()
     .default({})

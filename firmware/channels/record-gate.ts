@@ -1,9 +1,11 @@
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import type { Frame, StreamInfo, StreamKind } from '../media/types.js';
+import type { RecordSchedule } from '../config/recording.js';
 import type { RecordingSink } from './nvr-service.js';
+import { holdRecords, SlotCache, slotMode, type HoldKind, type SlotMode } from './record-schedule.js';
 
-/** continuous: everything is recorded; events: only around linkage events and manual recording; off: nothing. */
+/** continuous: everything is recorded; events: only around linkage events and manual recording; off: nothing. A schedule replaces the mode. */
 export type RecordMode = 'continuous' | 'events' | 'off';
 
 export interface RecordGateOptions {
@@ -15,13 +17,21 @@ export interface RecordGateOptions {
   preRecordMs(channel: string): number;
   /** Memory bound of one channel's pre-record buffer, all streams together (default 24 MiB). */
   maxBufferBytes?: number;
+  /** A channel's weekly schedule; when there is one, it decides instead of `mode`. */
+  schedule?(channel: string): RecordSchedule | null;
+  /** The IANA zone the schedules are drawn in (system.timezone; default UTC). */
+  timezone?(): string;
 }
 
-/** One reason to record: a linkage rule occurrence or the manual switch. µs; `until` null: until told. */
+/** One reason to record: a linkage rule occurrence, the channel's motion (scheduled) or the manual switch. µs; `until` null: until told. */
 interface Hold {
+  kind: HoldKind;
   from: number;
   until: number | null;
 }
+
+/** The gate's own hold for a scheduled channel's motion; linkage keys start with "rule ". */
+const MOTION_KEY = 'schedule motion';
 
 interface Buffered {
   info: StreamInfo;
@@ -52,10 +62,14 @@ const isVideo = (s: StreamKind) => s !== 'audio';
  * reason holds: a linkage rule's `record` action (from its pre-record to its
  * post-record time) or the manual switch. Each run starts on a keyframe;
  * a pause between runs longer than the store's gap bound shows on the
- * timeline as a gap.
+ * timeline as a gap. A channel with a weekly schedule goes the `events` way
+ * with the half hour of each frame deciding: `C` writes everything, `M` the
+ * channel's own motion holds (and motion-triggered rules), `A` the other
+ * rules' holds, `E` both, `-` none; the manual switch records in any.
  */
 export class RecordGate implements RecordingSink {
   private channels = new Map<string, ChannelState>();
+  private slots = new SlotCache();
 
   constructor(private readonly o: RecordGateOptions) {}
 
@@ -74,7 +88,8 @@ export class RecordGate implements RecordingSink {
   }
 
   append(channel: string, stream: StreamKind, frame: Frame): boolean {
-    const mode = this.o.mode(channel);
+    const schedule = this.o.schedule?.(channel) ?? null;
+    const mode = schedule ? 'events' : this.o.mode(channel);
     if (mode === 'off') return true;
     const s = this.state(channel);
     const info = s.latest.get(stream);
@@ -84,8 +99,12 @@ export class RecordGate implements RecordingSink {
       this.send(s, channel, stream, info);
       return this.o.store.append(channel, stream, frame);
     }
-    if (this.recording(s, frame.time)) {
-      if (s.bytes > 0) this.flushBuffer(channel, s);
+    const slot = schedule && this.slots.at(frame.time / 1000, this.o.timezone?.() ?? 'UTC');
+    const from = this.recording(s, frame.time, schedule && slot && { mode: slotMode(schedule, slot), fromUs: slot.from * 1000 });
+    if (from !== null) {
+      // A keyframe at or before the start is where the recording starts: nothing buffered is needed.
+      if (s.bytes > 0 && isVideo(stream) && frame.keyframe && frame.time <= from) this.dropBuffer(s);
+      else if (s.bytes > 0) this.flushBuffer(channel, s, from);
       return this.pass(channel, s, stream, info, frame);
     }
     s.running.clear();
@@ -110,14 +129,21 @@ export class RecordGate implements RecordingSink {
    * `untilMs`, or until called again with a number when `untilMs` is null.
    * `key` names the reason, so overlapping reasons each keep it recording.
    */
-  record(channel: string, key: string, fromMs: number, untilMs: number | null): string {
-    const mode = this.o.mode(channel);
-    if (mode === 'continuous') return 'already recording continuously';
-    if (mode === 'off') throw new Error(`recording is off for channel ${channel}`);
+  record(channel: string, key: string, fromMs: number, untilMs: number | null, kind: HoldKind = key === 'manual' ? 'manual' : 'alarm'): string {
+    const schedule = this.o.schedule?.(channel) ?? null;
+    if (!schedule) {
+      const mode = this.o.mode(channel);
+      if (mode === 'continuous') return 'already recording continuously';
+      if (mode === 'off') throw new Error(`recording is off for channel ${channel}`);
+    }
     const s = this.state(channel);
     const old = s.holds.get(key);
     const from = Math.min(old?.from ?? Infinity, fromMs * 1000);
-    s.holds.set(key, { from, until: untilMs === null ? null : untilMs * 1000 });
+    s.holds.set(key, { kind, from, until: untilMs === null ? null : untilMs * 1000 });
+    const now = schedule && this.slotMode(schedule, this.o.clock.now());
+    if (now === 'C') return 'recording continuously (schedule)';
+    // Kept all the same: the hold records once its kind's half hours come, while it lasts.
+    if (!holdRecords(now, kind)) return `the schedule records no ${kind} events now (${now})`;
     if (untilMs === null) {
       const reach = this.bufferedSince(s);
       if (reach === null) return 'recording from the next keyframe (nothing buffered)';
@@ -126,26 +152,55 @@ export class RecordGate implements RecordingSink {
     return `recording until ${Math.max(0, Math.round((untilMs - this.o.clock.now()) / 1000))} s from now`;
   }
 
+  /**
+   * A channel's motion (the bus's `motion` event). A scheduled channel holds
+   * itself recording from its `preSec` before the start to `postSec` after
+   * the end; without a schedule only linkage rules record on motion.
+   */
+  motion(channel: string, active: boolean, atMs: number): void {
+    const schedule = this.o.schedule?.(channel) ?? null;
+    if (!schedule) return;
+    const s = this.state(channel);
+    const old = s.holds.get(MOTION_KEY);
+    if (active) {
+      const from = (atMs - schedule.preSec * 1000) * 1000;
+      // A motion that starts again within the post-record continues the same recording.
+      const live = old && (old.until === null || old.until >= from);
+      s.holds.set(MOTION_KEY, { kind: 'motion', from: live ? Math.min(old.from, from) : from, until: null });
+    } else if (old && old.until === null) {
+      old.until = (atMs + schedule.postSec * 1000) * 1000;
+    }
+  }
+
   /** The reasons currently recording each channel in events mode, for status pages. */
-  status(): { channel: string; holds: { key: string; until: number | null }[]; bufferedBytes: number }[] {
+  status(): { channel: string; holds: { key: string; kind: HoldKind; until: number | null }[]; bufferedBytes: number }[] {
     return [...this.channels.entries()].map(([channel, s]) => ({
       channel,
-      holds: [...s.holds.entries()].map(([key, h]) => ({ key, until: h.until === null ? null : Math.round(h.until / 1000) })),
+      holds: [...s.holds.entries()].map(([key, h]) => ({ key, kind: h.kind, until: h.until === null ? null : Math.round(h.until / 1000) })),
       bufferedBytes: s.bytes,
     }));
   }
 
-  /** Is a frame at time `t` (µs) inside some hold? Holds that ended before it are dropped. */
-  private recording(s: ChannelState, t: number): boolean {
-    let yes = false;
+  /**
+   * Is a frame at time `t` (µs) to be written: a `C` half hour, or inside a
+   * hold whose kind this half hour records (`slot` null: no schedule, any
+   * hold)? Holds that ended before it are dropped. Says from when (µs: the
+   * earliest such hold's start, or the `C` half hour's), or null.
+   */
+  private recording(s: ChannelState, t: number, slot: { mode: SlotMode; fromUs: number } | null): number | null {
+    let from: number | null = slot?.mode === 'C' ? slot.fromUs : null;
     for (const [key, h] of s.holds) {
       if (h.until !== null && t > h.until) {
         s.holds.delete(key);
         continue;
       }
-      if (t >= h.from) yes = true;
+      if (t >= h.from && holdRecords(slot?.mode ?? null, h.kind)) from = Math.min(from ?? Infinity, h.from);
     }
-    return yes;
+    return from;
+  }
+
+  private slotMode(schedule: RecordSchedule, ms: number): SlotMode {
+    return slotMode(schedule, this.slots.at(ms, this.o.timezone?.() ?? 'UTC'));
   }
 
   private send(s: ChannelState, channel: string, stream: StreamKind, info: StreamInfo): void {
@@ -196,10 +251,8 @@ export class RecordGate implements RecordingSink {
     return min;
   }
 
-  /** Hands the buffered frames inside a hold to the store: video from the last keyframe at or before the hold's start. */
-  private flushBuffer(channel: string, s: ChannelState): void {
-    let from = Infinity;
-    for (const h of s.holds.values()) from = Math.min(from, h.from);
+  /** Hands the buffered frames from `from` (µs) to the store: video from the last keyframe at or before it. */
+  private flushBuffer(channel: string, s: ChannelState, from: number): void {
     let videoStart = Infinity;
     const starts = new Map<StreamKind, number>();
     for (const [stream, list] of s.buffer) {

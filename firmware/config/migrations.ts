@@ -40,6 +40,8 @@ const steps: Record<number, Step> = {
   6: (v6) => ({ ...v6, version: 7 }),
   // 8 added ptz.onvif (park of ONVIF PTZ cameras; tours may name their channel); an empty list fills in.
   7: (v7) => ({ ...v7, version: 8 }),
+  // 9 added channels[].recording.schedule and dvrChannels[].recording.schedule (weekly grids); null fills in: mode decides as before.
+  8: (v8) => ({ ...v8, version: 9 }),
 };
 
 export class MigrationError extends Error {

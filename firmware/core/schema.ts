@@ -195,18 +195,19 @@ export function nullable<T>(inner: Schema<T>): Schema<T | null> {
   );
 }
 
-export function array<T>(item: Schema<T>, opts: { max?: number } = {}): Schema<T[]> {
-  const { max = 10_000 } = opts;
+export function array<T>(item: Schema<T>, opts: { min?: number; max?: number } = {}): Schema<T[]> {
+  const { min = 0, max = 10_000 } = opts;
   return make(
     (v, path, issues) => {
       if (!Array.isArray(v)) {
         issues.push(`${label(path)}: expected an array, got ${describeValue(v)}`);
         return [];
       }
+      if (v.length < min) issues.push(`${label(path)}: at least ${min} items`);
       if (v.length > max) issues.push(`${label(path)}: at most ${max} items`);
       return v.map((x, i) => item.check(x, `${path}[${i}]`, issues));
     },
-    () => ({ type: 'array', items: item.toJsonSchema(), maxItems: max }),
+    () => ({ type: 'array', items: item.toJsonSchema(), ...(min > 0 ? { minItems: min } : {}), maxItems: max }),
   );
 }
 

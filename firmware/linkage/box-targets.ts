@@ -13,7 +13,7 @@ export interface BoxParts {
   /** The recording store (µs ranges). */
   store?: { lock(req: { channel: string; start: number; end: number; reason: string; expiresMs?: number }): { id: string }; unlock(id: string): boolean };
   /** Starts and ends event recording (the channels' record gate). */
-  recorder?: { record(channel: string, key: string, fromMs: number, untilMs: number | null): string };
+  recorder?: { record(channel: string, key: string, fromMs: number, untilMs: number | null, kind: 'motion' | 'alarm'): string };
   /** Takes and keeps a channel's picture. */
   snapshots?: { take(channel: string): Promise<{ file: string; bytes: number }> };
   ptz?: { domeIds(): string[]; dome(id: string): { gotoPreset(n: number): Promise<void> }; startTour(dome: string, tour: string): void };
@@ -32,7 +32,8 @@ export function boxTargets(p: BoxParts): LinkageTargets {
   }
   if (p.recorder) {
     const recorder = p.recorder;
-    t.record = async (channel, fromMs, untilMs, key) => recorder.record(channel, key, fromMs, untilMs);
+    // A schedule's M half hours take motion rules, its A half hours every other trigger.
+    t.record = async (channel, fromMs, untilMs, key, trigger) => recorder.record(channel, key, fromMs, untilMs, trigger === 'motion' ? 'motion' : 'alarm');
   }
   if (p.snapshots) {
     const snapshots = p.snapshots;

@@ -23,9 +23,10 @@ export interface LinkageTargets {
   outputs?(): string[];
   /**
    * Record `channel` from `fromMs`; `untilMs` null means "until told", a number
-   * closes the event. `key` names the rule occurrence, so overlapping ones each hold.
+   * closes the event. `key` names the rule occurrence, so overlapping ones each hold;
+   * `trigger` is the rule's trigger type (a channel's weekly schedule records motion and alarms in different half hours).
    */
-  record?(channel: string, fromMs: number, untilMs: number | null, key: string): Promise<string>;
+  record?(channel: string, fromMs: number, untilMs: number | null, key: string, trigger: Trigger['type']): Promise<string>;
   /** Lock a range; `ttlMs` null keeps it until unlocked by hand. Returns the lock id. */
   lock?(channel: string, fromMs: number, toMs: number, ttlMs: number | null, reason: string): Promise<string>;
   unlock?(lockId: string): Promise<void>;
@@ -278,7 +279,7 @@ export class LinkageService implements Service {
     const start = occ.startMs;
     switch (a.type) {
       case 'record':
-        return this.need(t.record, 'recording control').call(t, target, start - a.preSec * 1000, null, occurrenceKey(occ));
+        return this.need(t.record, 'recording control').call(t, target, start - a.preSec * 1000, null, occurrenceKey(occ), occ.rule.trigger.type);
       case 'lock': {
         // Locked from the start, so evidence is safe even if the trigger never ends; widened at the end.
         const id = await this.need(t.lock, 'recording locks').call(t, target, start - a.preSec * 1000, start + a.postSec * 1000, a.expiresHours && a.expiresHours * 3_600_000, occ.rule.id);
@@ -323,7 +324,7 @@ export class LinkageService implements Service {
     const end = this.o.clock.now();
     switch (a.type) {
       case 'record':
-        return this.need(t.record, 'recording control').call(t, target, occ.startMs - a.preSec * 1000, end + a.postSec * 1000, occurrenceKey(occ));
+        return this.need(t.record, 'recording control').call(t, target, occ.startMs - a.preSec * 1000, end + a.postSec * 1000, occurrenceKey(occ), occ.rule.trigger.type);
       case 'lock': {
         const id = await this.need(t.lock, 'recording locks').call(t, target, occ.startMs - a.preSec * 1000, end + a.postSec * 1000, a.expiresHours && a.expiresHours * 3_600_000, occ.rule.id);
         for (const old of occ.locks.filter((l) => l.channel === target)) await t.unlock?.(old.id);

@@ -9,6 +9,7 @@ import type { Service } from '../core/service.js';
 import type { Config } from '../config/schema.js';
 import { writeDurably } from '../config/durable-file.js';
 import { CommandError, CommandRegistry, type CommandHandler, type CommandName } from './commands.js';
+import { brokerCa } from './broker-check.js';
 import { describeFailure, runCommand, type AppliedCommand } from './dispatch.js';
 import { discoveryFor, EntityRegistry, entityKey, type DeviceInfo, type EntitySpec } from './entities.js';
 import { EventJournal } from './journal.js';
@@ -205,17 +206,7 @@ export class MqttService implements Service {
   }
 
   private async clientOptions(cfg: Config['mqtt'], deviceId: string, topics: Topics): Promise<IClientOptions & { url: string }> {
-    let ca: Buffer | undefined;
-    if (cfg.tls.ca) {
-      if (cfg.tls.ca.includes('-----BEGIN')) ca = Buffer.from(cfg.tls.ca);
-      else {
-        try {
-          ca = await readFile(cfg.tls.ca);
-        } catch (e) {
-          throw new Error(`mqtt.tls.ca: cannot read ${cfg.tls.ca}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-        }
-      }
-    }
+    const ca = await brokerCa(cfg.tls);
     return {
       url: cfg.url,
       protocolVersion: 5,

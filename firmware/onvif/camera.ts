@@ -192,6 +192,16 @@ export class OnvifCamera {
     return out;
   }
 
+  /**
+   * Whether the camera has a PTZ and an event service, as its GetServices
+   * (or GetCapabilities) told at connect: the add-camera page offers
+   * ptz/events on a channel only when the camera has them.
+   */
+  async offers(): Promise<{ ptz: boolean; events: boolean }> {
+    const uri = ((await this.api()) as unknown as { uri?: Record<string, unknown> }).uri ?? {};
+    return { ptz: !!uri.ptz, events: !!uri.events };
+  }
+
   /** Runs one camera call, mapping every failure to an OnvifError. */
   async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {

@@ -1,9 +1,10 @@
 /**
- * `disk.list`, `disk.format` and `disk.check` on the control socket
- * (`dvr disk ...`). The running store does the work, so a disk being
+ * The disk tools: list, format and check the bays of the running store.
+ * `diskTools()` does the work; `diskCommands()` puts it on the control
+ * socket (`dvr disk ...`) and the web API calls the same tools. A disk being
  * formatted is first detached from the ring and then rejoins it; nothing
- * here ever formats without the caller's explicit `confirm`, and a disk that
- * holds this store's recordings also needs `force`.
+ * here formats a disk that holds this store's recordings without `force`,
+ * and each face asks its own confirmation first.
  */
 import { mkdir, readdir, rm, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,8 +16,18 @@ import { CATALOG_FILE, formatDisk, HEADER_FILE, LOCKS_FILE, newId, type FormatOp
 import type { DiskMonitor } from './disk-monitor.js';
 import type { DiskStatus, RingStore } from './ring-store.js';
 
+/** Why a tool refused before touching any disk; each face words it for its users. */
+export type DiskRefusal = 'invalid' | 'unknown-bay' | 'no-disk' | 'needs-confirm' | 'needs-force' | 'busy';
+
 export class DiskCommandError extends Error {
   override name = 'DiskCommandError';
+  constructor(
+    message: string,
+    readonly code: DiskRefusal = 'invalid',
+    readonly plan?: FormatPlan,
+  ) {
+    super(message);
+  }
 }
 
 export interface DiskCommandDeps {
@@ -53,10 +64,10 @@ export interface FormatPlan {
 }
 
 function bayOf(deps: DiskCommandDeps, name: unknown): { bay: BayProfile; status: DiskStatus } {
-  if (typeof name !== 'string' || name.length === 0 || name.length > 64) throw new DiskCommandError('bay: give a bay name (dvr disk list shows them)');
+  if (typeof name !== 'string' || name.length === 0 || name.length > 64) throw new DiskCommandError('bay: give a bay name (the disk list shows them)');
   const status = deps.store.disks().find((d) => d.name === name);
   const bay = deps.bays?.find(name) ?? (status ? { bay: name, path: status.path, kind: 'directory' as const } : undefined);
-  if (!bay || !status) throw new DiskCommandError(`no bay "${name}" (known: ${deps.store.disks().map((d) => d.name).join(', ') || 'none'})`);
+  if (!bay || !status) throw new DiskCommandError(`no bay "${name}" (known: ${deps.store.disks().map((d) => d.name).join(', ') || 'none'})`, 'unknown-bay');
   return { bay, status };
 }
 
@@ -123,7 +134,7 @@ async function plan(deps: DiskCommandDeps, bay: BayProfile, s: DiskStatus): Prom
   let target = s.path;
   if (bay.kind === 'block') {
     const dev = await describeBlockDevice(bay.path).catch((e: Error) => {
-      throw new DiskCommandError(`bay ${bay.bay}: ${e.message}`);
+      throw new DiskCommandError(`bay ${bay.bay}: ${e.message}`, 'no-disk');
     });
     target = dev.node;
     const r = await deps.bays!.prepare(bay.bay, false).catch(() => undefined);
@@ -143,55 +154,104 @@ async function clearStoreFiles(dir: string): Promise<void> {
   for (const f of blocks) if (/^\d{6}\.blk$/.test(f)) await rm(join(dir, 'blocks', f), { force: true });
 }
 
-export function diskCommands(deps: DiskCommandDeps): ControlCommands {
+export interface FormatResult {
+  bay: string;
+  target: string;
+  state: DiskStatus['state'] | undefined;
+  blocks: number;
+  blockSize: number;
+  destroyed: string[];
+}
+
+/** What the control socket and the web API both call. */
+export interface DiskTools {
+  list(): Promise<DiskListEntry[]>;
+  /** What formatting `bay` would destroy; touches nothing. */
+  plan(bay: unknown): Promise<FormatPlan>;
+  /** Formats `bay`; refuses (`needs-force`, with the plan) a disk holding this store's recordings unless `force`. */
+  format(bay: unknown, opts: { force: boolean }): Promise<FormatResult>;
+  check(bay: unknown): Promise<CheckReport>;
+}
+
+export function diskTools(deps: DiskCommandDeps): DiskTools {
+  // Both faces share one set: a second format of a bay mid-format would detach a disk that is half written.
+  const formatting = new Set<string>();
+  return {
+    async list() {
+      await deps.monitor?.check();
+      return Promise.all(deps.store.disks().map((s) => listEntry(deps, s)));
+    },
+    async plan(name) {
+      const { bay, status } = bayOf(deps, name);
+      return plan(deps, bay, status);
+    },
+    async check(name) {
+      const { status } = bayOf(deps, name);
+      if (status.state === 'missing') throw new DiskCommandError(`bay ${status.name}: no disk (${status.detail ?? 'missing'})`, 'no-disk');
+      const id = deps.store.id();
+      return checkDisk(status.path, id ? { storeId: id } : {});
+    },
+    async format(name, { force }) {
+      const { bay, status } = bayOf(deps, name);
+      if (formatting.has(bay.bay)) throw new DiskCommandError(`bay ${bay.bay} is being formatted already`, 'busy');
+      formatting.add(bay.bay);
+      try {
+        const p = await plan(deps, bay, status);
+        if (p.holdsRecordings && !force) throw new DiskCommandError(`bay ${bay.bay} holds recordings of this store (${p.destroys[0]})`, 'needs-force', p);
+        return await formatBay(deps, bay, status, p);
+      } finally {
+        formatting.delete(bay.bay);
+      }
+    },
+  };
+}
+
+async function formatBay(deps: DiskCommandDeps, bay: BayProfile, status: DiskStatus, p: FormatPlan): Promise<FormatResult> {
+  const { store } = deps;
+  // Held: the disk monitor must not bring the disk back while it is half formatted.
+  await store.detachDisk(bay.bay, 'being formatted', true);
+  let header;
+  try {
+    if (bay.kind === 'block') {
+      const bays = deps.bays!;
+      await bays.unmount(bay.bay);
+      const dev = await bays.mkfs(bay.bay);
+      await bays.mount(dev.node, bays.mountPoint(bay.bay));
+    } else {
+      await clearStoreFiles(status.path);
+    }
+    await mkdir(status.path, { recursive: true });
+    const fs = await statfs(status.path);
+    // A directory bay shares its file system: keep the geometry it had rather than filling it.
+    const keep = bay.kind === 'directory' && status.blocks > 0 ? { blockSize: status.blockSize, blockCount: status.blocks } : {};
+    header = await formatDisk(status.path, { blockSize: blockSizeFor(fs.bavail * fs.bsize), ...deps.format, ...keep, storeId: store.id() ?? newId() });
+  } finally {
+    await store.reattachDisk(bay.bay, true);
+  }
+  const state = store.disks().find((d) => d.name === bay.bay)?.state;
+  return { bay: bay.bay, target: p.target, state, blocks: header.blockCount, blockSize: header.blockSize, destroyed: p.destroys };
+}
+
+/** The tools on the control socket, worded for `dvr disk` (given the deps, or tools another face shares). */
+export function diskCommands(from: DiskCommandDeps | DiskTools): ControlCommands {
+  const tools = 'plan' in from ? from : diskTools(from);
   return new Map<string, (args: Record<string, unknown>) => Promise<unknown>>([
-    [
-      'disk.list',
-      async () => {
-        await deps.monitor?.check();
-        return Promise.all(deps.store.disks().map((s) => listEntry(deps, s)));
-      },
-    ],
-    [
-      'disk.check',
-      async (args): Promise<CheckReport> => {
-        const { status } = bayOf(deps, args.bay);
-        if (status.state === 'missing') throw new DiskCommandError(`bay ${status.name}: no disk (${status.detail ?? 'missing'})`);
-        const id = deps.store.id();
-        return checkDisk(status.path, id ? { storeId: id } : {});
-      },
-    ],
+    ['disk.list', () => tools.list()],
+    ['disk.check', (args) => tools.check(args.bay)],
     [
       'disk.format',
       async (args) => {
-        const { bay, status } = bayOf(deps, args.bay);
-        const p = await plan(deps, bay, status);
-        if (args.dryRun === true) return p;
-        if (args.confirm !== true) throw new DiskCommandError(`formatting bay ${bay.bay} destroys ${p.destroys.join('; ') || 'nothing'}: confirm it (--yes)`);
-        if (p.holdsRecordings && args.force !== true) throw new DiskCommandError(`bay ${bay.bay} holds recordings of this store (${p.destroys[0]}): add --force to erase them`);
-        const { store } = deps;
-        // Held: the disk monitor must not bring the disk back while it is half formatted.
-        await store.detachDisk(bay.bay, 'being formatted', true);
-        let header;
-        try {
-          if (bay.kind === 'block') {
-            const bays = deps.bays!;
-            await bays.unmount(bay.bay);
-            const dev = await bays.mkfs(bay.bay);
-            await bays.mount(dev.node, bays.mountPoint(bay.bay));
-          } else {
-            await clearStoreFiles(status.path);
-          }
-          await mkdir(status.path, { recursive: true });
-          const fs = await statfs(status.path);
-          // A directory bay shares its file system: keep the geometry it had rather than filling it.
-          const keep = bay.kind === 'directory' && status.blocks > 0 ? { blockSize: status.blockSize, blockCount: status.blocks } : {};
-          header = await formatDisk(status.path, { blockSize: blockSizeFor(fs.bavail * fs.bsize), ...deps.format, ...keep, storeId: store.id() ?? newId() });
-        } finally {
-          await store.reattachDisk(bay.bay, true);
+        if (args.dryRun === true) return tools.plan(args.bay);
+        if (args.confirm !== true) {
+          const p = await tools.plan(args.bay);
+          throw new DiskCommandError(`formatting bay ${p.bay} destroys ${p.destroys.join('; ') || 'nothing'}: confirm it (--yes)`, 'needs-confirm', p);
         }
-        const state = store.disks().find((d) => d.name === bay.bay)?.state;
-        return { bay: bay.bay, target: p.target, state, blocks: header.blockCount, blockSize: header.blockSize, destroyed: p.destroys };
+        try {
+          return await tools.format(args.bay, { force: args.force === true });
+        } catch (e) {
+          if (e instanceof DiskCommandError && e.code === 'needs-force') throw new DiskCommandError(`${e.message}: add --force to erase them`, e.code, e.plan);
+          throw e;
+        }
       },
     ],
   ]);

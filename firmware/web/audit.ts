@@ -17,7 +17,9 @@ export type AuditAction =
   | 'deletion'
   | 'lock'
   | 'unlock'
+  | 'disk-formatted'
   | 'factory-reset'
+  | 'restart'
   | 'config-restored'
   | 'token-created'
   | 'token-revoked';

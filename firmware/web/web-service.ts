@@ -18,6 +18,8 @@ import { ApiTokenStore } from './auth/tokens.js';
 import { addTokenRoutes } from './api/token-routes.js';
 import { addOpenApiRoute } from './api/openapi.js';
 import { addPtzRoutes, type PtzByChannel } from './api/ptz-routes.js';
+import { addMaintenanceRoutes, type RestartKind } from './api/maintenance-routes.js';
+import { addMqttRoutes } from './api/mqtt-routes.js';
 import { addEventRoutes } from './api/event-routes.js';
 import { addConsoleRoutes, type ConsolePopup } from './api/console-routes.js';
 import { addSystemRoutes } from './api/system-routes.js';
@@ -28,9 +30,12 @@ import type { SocketAuth } from './live/socket-auth.js';
 import { PlaybackView } from './live/playback-view.js';
 import { addRecordingRoutes } from './api/recording-routes.js';
 import type { RingStore } from '../storage/ring-store.js';
+import { addDiskRoutes } from './api/disk-routes.js';
+import { addOnvifRoutes, type OnvifRouteOptions } from './api/onvif-routes.js';
+import type { DiskTools } from '../storage/commands.js';
 import { addPageRoutes, loadPageAssets } from './page-assets.js';
 import { Router, SECURITY_HEADERS, send, type Reply } from './http/router.js';
-import { ensureCertificate } from './tls.js';
+import { ensureCertificate, type TlsMaterial } from './tls.js';
 
 export interface Listen {
   host: string;
@@ -53,6 +58,8 @@ export interface WebServiceDeps {
   live?: () => LiveSources | undefined;
   /** The recording store, for the timeline, playback and export (none: those answer 503). */
   store?: () => RingStore | undefined;
+  /** The disk tools behind `dvr disk`, for the storage page (none: 503). */
+  disks?: () => DiskTools | undefined;
   /** The PTZ domes by channel (none: PTZ routes answer 404). */
   ptz?: () => PtzByChannel | undefined;
   /** The event journal, for the event list (none: 503). */
@@ -65,6 +72,10 @@ export interface WebServiceDeps {
   board?: string;
   /** The firmware's recent log records (oldest first), for the logs download. */
   logs?: () => LogRecord[];
+  /** Restarts the firmware or the board (none: restart answers 503, a factory reset applies at the next start). */
+  restart?: { kind: RestartKind; run: () => void };
+  /** Finding and checking ONVIF cameras for the add-camera page (default: the real WS-Discovery on the LAN). */
+  onvif?: OnvifRouteOptions;
   /** Where the built page is (default: page/ beside this module). */
   pageDir?: string;
 }
@@ -134,8 +145,22 @@ export class WebService implements Service {
     addConsoleRoutes(router, { popups: () => this.deps.popups });
     addSystemRoutes(router, { config: this.deps.config, audit, clock, version: this.deps.version ?? 'dev', board: this.deps.board ?? 'unknown', logs: () => this.deps.logs?.() ?? [] });
     addTokenRoutes(router, { tokens, audit });
+    addMqttRoutes(router, { config: this.deps.config });
+    let served: TlsMaterial = tls;
+    addMaintenanceRoutes(router, {
+      config: this.deps.config, audit, users, tokens, sessions, tlsDir: join(this.deps.dataDir, 'tls'),
+      certificate: () => served,
+      useCertificate: (m) => {
+        served = m;
+        this.certificate = { cert: m.cert, fingerprint: m.fingerprint };
+        (this.servers[0] as ReturnType<typeof createHttpsServer> | undefined)?.setSecureContext({ cert: m.cert, key: m.key, minVersion: 'TLSv1.2' });
+      },
+      ...(this.deps.restart ? { restart: this.deps.restart } : {}),
+    });
     addOpenApiRoute(router, this.deps.version ?? 'dev');
     addRecordingRoutes(router, { store, clock, audit, channels: channelIds });
+    addDiskRoutes(router, { disks: () => this.deps.disks?.(), audit });
+    addOnvifRoutes(router, { ...this.deps.onvif, config: this.deps.config, log: log.child('onvif') });
     const page = await loadPageAssets(this.deps.pageDir ?? join(dirname(fileURLToPath(import.meta.url)), 'page'));
     if (!(page instanceof Map)) log.warn('the web page is not built: the API works, the page does not', { missing: page.missing });
     addPageRoutes(router, page);

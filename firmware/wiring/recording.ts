@@ -3,11 +3,12 @@ import { DvrService } from '../channels/dvr-service.js';
 import { LiveFanout } from '../channels/live-fanout.js';
 import { NvrService } from '../channels/nvr-service.js';
 import { RecordGate, type RecordMode } from '../channels/record-gate.js';
+import type { RecordSchedule } from '../config/recording.js';
 import type { Config } from '../config/schema.js';
 import { dvrChannelConfig } from '../config/dvr-channels.js';
 import { recordingCommands } from '../recordings/commands.js';
 import { Bays } from '../storage/bays.js';
-import { diskCommands } from '../storage/commands.js';
+import { diskCommands, diskTools, type DiskTools } from '../storage/commands.js';
 import { DiskMonitor } from '../storage/disk-monitor.js';
 import { RingStore } from '../storage/ring-store.js';
 import type { Wiring } from './context.js';
@@ -17,6 +18,8 @@ export interface Recording {
   /** What the channels write through: continuous, event-only or no recording per channel. */
   gate: RecordGate;
   bays: Bays;
+  /** List, format and check the bays: `dvr disk` and the web page share them. */
+  disks: DiskTools;
   nvr: NvrService;
   /** Present when analog channels are configured. */
   dvr?: DvrService;
@@ -57,32 +60,43 @@ export function wireRecording(w: Wiring): Recording | undefined {
     onDetached: async (c) => void (await bays.unmount(c.name)),
   });
   w.supervisor.add(monitor);
-  w.addCommands(diskCommands({ store, bays, monitor }));
+  const disks = diskTools({ store, bays, monitor });
+  w.addCommands(diskCommands(disks));
   const channelIds = () => [...config().channels.map((c) => c.id), ...config().dvrChannels.map((c) => c.id)];
   w.addCommands(recordingCommands({ store, channels: channelIds }));
 
+  const rulesPreRecordMs = preRecordMs(() => config().linkage.rules);
   const gate = new RecordGate({
     store,
     clock: w.clock,
     log,
     mode: (ch) => recordMode(config(), ch),
-    preRecordMs: preRecordMs(() => config().linkage.rules),
+    schedule: (ch) => recordSchedule(config(), ch),
+    timezone: () => config().system.timezone,
+    // A scheduled channel's own motion reaches back its preSec as well.
+    preRecordMs: (ch) => Math.max(rulesPreRecordMs(ch), (recordSchedule(config(), ch)?.preSec ?? 0) * 1000),
   });
+  w.bus.on('motion', (e) => gate.motion(e.channel, e.active, e.at));
   const nvr = new NvrService({ bus: w.bus, clock: w.clock, log: w.log.child('channels'), channels: () => config().channels, store: gate });
   w.supervisor.add(nvr);
   wireManualRecording(w, gate, channelIds);
-  if (config().dvrChannels.length === 0) return { store, gate, bays, nvr };
+  if (config().dvrChannels.length === 0) return { store, gate, bays, disks, nvr };
   const encoder = w.board.encoder;
   const analog = () => config().dvrChannels.map((c) => dvrChannelConfig(c, { backend: encoder.backend, device: encoder.device }));
   const dvrLive = new LiveFanout(() => analog().filter((c) => c.enabled).map((c) => ({ id: c.id, sub: c.sub !== null })), w.log.child('dvr'));
   const dvr = new DvrService({ bus: w.bus, clock: w.clock, log: w.log.child('dvr'), channels: analog, store: gate, live: dvrLive });
   w.supervisor.add(dvr);
-  return { store, gate, bays, nvr, dvr, dvrLive };
+  return { store, gate, bays, disks, nvr, dvr, dvrLive };
 }
 
 /** A channel's recording mode; a channel the config does not have records nothing. */
 export function recordMode(c: Config, channel: string): RecordMode {
   return (c.channels.find((x) => x.id === channel) ?? c.dvrChannels.find((x) => x.id === channel))?.recording.mode ?? 'off';
+}
+
+/** A channel's weekly recording schedule, null when its `mode` decides. */
+export function recordSchedule(c: Config, channel: string): RecordSchedule | null {
+  return (c.channels.find((x) => x.id === channel) ?? c.dvrChannels.find((x) => x.id === channel))?.recording.schedule ?? null;
 }
 
 /** The longest pre-record any enabled rule asks of a channel (rules naming "*" count for every channel), worked out once per rule list. */

@@ -82,6 +82,11 @@ export class SessionStore {
     return n;
   }
 
+  /** Factory reset: everyone is logged out. */
+  endAll(): void {
+    this.sessions.clear();
+  }
+
   get size(): number {
     return this.sessions.size;
   }

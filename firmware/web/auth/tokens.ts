@@ -81,6 +81,14 @@ export class ApiTokenStore {
     });
   }
 
+  /** Factory reset: no token outlives the accounts it acted for. */
+  eraseAll(): Promise<void> {
+    return this.serialised(async () => {
+      this.data = { ...this.data, tokens: [] };
+      await this.file!.write(this.data);
+    });
+  }
+
   /** Whose a presented token is and when it was made, or null. */
   verify(presented: string): { user: string; created: number } | null {
     const m = FORMAT.exec(presented);

@@ -140,6 +140,16 @@ export class UserStore {
     });
   }
 
+  /** Factory reset: every account goes (the box asks for a new admin, as on first boot). */
+  eraseAll(): Promise<void> {
+    return this.serialised(async () => {
+      const names = this.data.users.map((u) => u.name);
+      this.data = { ...this.data, users: [] };
+      await this.save();
+      for (const n of names) await this.hooks.removed?.(n);
+    });
+  }
+
   /** The account when the password is right, else null. Takes the same time whether or not the user exists. */
   async authenticate(name: string, password: string): Promise<Account | null> {
     const u = this.data.users.find((x) => x.name === name);

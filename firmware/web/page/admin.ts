@@ -1,6 +1,7 @@
 // The administrator's pages beside the settings: accounts (roles, add,
 // remove) and the audit log (shown, and downloaded as a file).
 import { api, h } from './ui.js';
+import { maintenanceActions } from './maintenance.js';
 
 interface UserRow {
   name: string;
@@ -188,6 +189,7 @@ export async function maintenanceView(): Promise<HTMLElement> {
     h('div', { class: 'row' }, backup, logs),
     h('div', { class: 'row' }, h('label', { class: 'inline' }, 'Restore settings from a backup ', file), restore),
     h('p', { class: 'help' }, 'A backup holds no password (they show as ***): restored on this box, it keeps the passwords it has; on a new box, type them again.'),
+    maintenanceActions(note),
     note,
   );
 }

@@ -3,8 +3,18 @@
 // picture, disks, camera discovery). Each writes the same validated config
 // (PATCH /api/v1/config) or calls its own routes, and tells its outcome.
 // One entry per editor module, keyed by the tab (the config section).
+import { storageEditor } from './settings-storage.js';
+import { camerasEditor } from './settings-cameras.js';
+import { mqttTestEditor } from './settings-mqtt.js';
+import { motionMaskEditor } from './settings-motion.js';
+import { channelSchedule, dvrChannelSchedule } from './settings-schedule.js';
 
 /** Builds an editor for the tab; `config` is the whole config as GET /api/v1/config gave it. */
 export type SettingsEditor = (config: Record<string, unknown>, reload: () => void) => Promise<HTMLElement>;
 
-export const SETTINGS_EDITORS: Record<string, SettingsEditor[]> = {};
+export const SETTINGS_EDITORS: Record<string, SettingsEditor[]> = {
+  channels: [camerasEditor, channelSchedule],
+  dvrChannels: [dvrChannelSchedule, motionMaskEditor],
+  storage: [storageEditor],
+  mqtt: [mqttTestEditor],
+};

@@ -114,7 +114,7 @@ t.test('a version 5 config gains the sections of versions 6 and 7, keeping its c
   const channels = [{ id: 'door', name: 'Door', enabled: true, kind: 'ip', main: { url: 'rtsp://10.0.0.5/stream1', transport: 'tcp' }, username: null, password: null }];
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ version: 5, channels }));
   t.equal((await store.load()).migratedFrom, 5);
-  t.same(store.get().channels, channels.map((c) => ({ ...c, sub: null, onvif: null, recording: { mode: 'continuous' } })), 'no sub stream, no ONVIF, recorded all the time: as before');
+  t.same(store.get().channels, channels.map((c) => ({ ...c, sub: null, onvif: null, recording: { mode: 'continuous', schedule: null } })), 'no sub stream, no ONVIF, recorded all the time: as before');
   t.same(store.get().ptz, { domes: [], onvif: [], tours: [] });
   t.same(store.get().linkage, { rules: [] });
   t.same(store.get().dvrChannels, []);
@@ -127,8 +127,27 @@ t.test('a version 6 config keeps recording its channels all the time', async (t)
   const dvrChannels = [{ id: 'porch', name: 'Porch', device: '/dev/video0' }];
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ version: 6, channels: [{ id: 'door', name: 'Door', main: { url: 'rtsp://10.0.0.5/stream1' } }], dvrChannels }));
   t.equal((await store.load()).migratedFrom, 6);
-  t.same([store.get().channels[0]!.recording, store.get().dvrChannels[0]!.recording], [{ mode: 'continuous' }, { mode: 'continuous' }]);
+  t.same([store.get().channels[0]!.recording, store.get().dvrChannels[0]!.recording], [{ mode: 'continuous', schedule: null }, { mode: 'continuous', schedule: null }]);
   await t.rejects(store.set('channels.0.recording.mode', 'sometimes'), /recording\.mode: expected one of continuous, events, off/);
+});
+
+t.test('a version 8 config keeps its recording modes and gains no schedule; a schedule is checked letter by letter', async (t) => {
+  const { dir, store } = fresh();
+  const v8 = { version: 8, channels: [{ id: 'door', name: 'Door', main: { url: 'rtsp://10.0.0.5/stream1' }, recording: { mode: 'events' } }], dvrChannels: [{ id: 'porch', name: 'Porch', device: '/dev/video0', recording: { mode: 'off' } }] };
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(v8));
+  t.equal((await store.load()).migratedFrom, 8);
+  t.same([store.get().channels[0]!.recording, store.get().dvrChannels[0]!.recording], [{ mode: 'events', schedule: null }, { mode: 'off', schedule: null }]);
+  t.equal(onDisk(dir, 'config.v8.json').version, 8, 'the original is kept');
+  const week = (day: string) => Array.from({ length: 7 }, () => day);
+  const nights = 'M'.repeat(16) + 'C'.repeat(24) + 'E'.repeat(8);
+  await store.set('dvrChannels.0.recording.schedule', { days: week(nights) });
+  t.same(store.get().dvrChannels[0]!.recording.schedule, { days: week(nights), preSec: 5, postSec: 10 }, 'pre- and post-record default to 5 s and 10 s');
+  await t.rejects(store.set('channels.0.recording.schedule', { days: week('C'.repeat(47)) }), /days\[0\]: must be at least 48 characters/);
+  await t.rejects(store.set('channels.0.recording.schedule', { days: week('X'.repeat(48)) }), /days\[0\]: .*does not match/);
+  await t.rejects(store.set('channels.0.recording.schedule', { days: week('C'.repeat(48)).slice(1) }), /days: at least 7 items/);
+  await t.rejects(store.set('channels.0.recording.schedule', { days: [...week('C'.repeat(48)), 'C'.repeat(48)] }), /days: at most 7 items/);
+  await t.rejects(store.set('channels.0.recording.schedule', { days: week('c'.repeat(48)), postSec: -1 }), /does not match.*postSec: -1 is outside/s);
+  t.equal(store.get().channels[0]!.recording.schedule, null, 'nothing refused was kept');
 });
 
 t.test('a config from newer firmware is not guessed at', async (t) => {

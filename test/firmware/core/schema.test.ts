@@ -32,6 +32,8 @@ t.test('required fields and wrong container types', async (t) => {
   t.throws(() => cam.parse({ kind: 'ip' }), /name: required/);
   t.throws(() => cam.parse([]), /expected an object, got an array/);
   t.throws(() => array(int(), { max: 2 }).parse([1, 2, 3]), /at most 2 items/);
+  t.throws(() => array(int(), { min: 2 }).parse([1]), /at least 2 items/);
+  t.same(array(int(), { min: 2, max: 2 }).toJsonSchema(), { type: 'array', items: { type: 'integer', minimum: Number.MIN_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER }, minItems: 2, maxItems: 2 });
   t.throws(() => record(int()).parse({ 'bad key!': 1 }), /key "bad key!" is not allowed/);
   t.throws(() => int().parse(1.5), /expected an integer/);
 });

@@ -20,7 +20,7 @@ t.test('a version 7 config keeps its PTZ settings and gains ptz.onvif', async (t
   writeFileSync(join(dir, 'config.json'), v7);
   const store = new ConfigStore({ dir, log: memoryLogger('config') });
   t.equal((await store.load()).migratedFrom, 7);
-  t.equal(CONFIG_VERSION, 8);
+  t.ok(CONFIG_VERSION >= 8, 'migrated to the current version, which has ptz.onvif');
   t.same(store.get().ptz, { ...ptz, onvif: [] });
   t.equal(readFileSync(join(dir, 'config.v7.json'), 'utf8'), v7, 'the original is kept');
   t.ok(existsSync(join(dir, 'config.json')));

@@ -38,3 +38,16 @@ export function caller(web: WebService) {
       req.end(body ? JSON.stringify(body) : undefined);
     });
 }
+
+export const INSTALLER = { name: 'installer', password: 'Install-Er-2026' };
+
+/** The first-boot admin ("installer") and an operator ("clerk"), each as the headers of its session. */
+export async function adminAndClerk(web: WebService) {
+  const call = caller(web);
+  const setup = await call('POST', '/api/v1/setup', {}, INSTALLER);
+  const admin = { cookie: setup.cookie, 'x-csrf-token': setup.json.csrf as string };
+  await web.users!.addUser('clerk', 'operator', 'Night-Shift-77');
+  const c = await call('POST', '/api/v1/login', {}, { name: 'clerk', password: 'Night-Shift-77' });
+  const clerk = { cookie: c.cookie, 'x-csrf-token': c.json.csrf as string };
+  return { call, admin, clerk };
+}
