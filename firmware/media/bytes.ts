@@ -12,3 +12,13 @@ export function concat(parts: readonly ArrayLike<number>[]): Uint8Array {
   }
   return out;
 }
+
+/**
+ * A copy of bytes[start, end) in memory of its own. Not `bytes.slice()`: on a
+ * Buffer that is a view, which would go stale when the buffer is reused.
+ */
+export function copyRange(bytes: Uint8Array, start: number, end: number): Uint8Array {
+  const out = new Uint8Array(end - start);
+  out.set(bytes.subarray(start, end));
+  return out;
+}

@@ -93,6 +93,32 @@ const rtspRoundTrip = fc.property(fc.array(msgArb, { maxLength: 8 }), fc.array(f
   if (p.buffered !== 0) throw new Error('bytes left over');
 });
 
+/**
+ * scan(), the media path's parser, against the same wire cut anywhere: the
+ * same items in the same order as push() gives. Each chunk is overwritten
+ * after the call, as a reused socket buffer would be, so a frame the parser
+ * kept a view of instead of copying shows up as wrong bytes.
+ */
+const rtspScanRoundTrip = fc.property(fc.array(msgArb, { maxLength: 8 }), fc.array(fc.nat(), { maxLength: 20 }), (msgs, cuts) => {
+  const wire = Buffer.concat(msgs.map(serialize));
+  const p = new RtspParser();
+  const items: RtspItem[] = [];
+  const sink = {
+    interleaved: (channel: number, bytes: Uint8Array, start: number, end: number) => items.push({ type: 'interleaved', channel, data: Buffer.from(bytes.subarray(start, end)) }),
+    message: (item: RtspItem) => items.push(item),
+  };
+  for (const c of chunked(wire, cuts)) {
+    const chunk = Buffer.from(c);
+    p.scan(chunk, sink);
+    chunk.fill(0xaa);
+  }
+  if (items.length !== msgs.length) throw new Error(`scanned ${items.length} items, sent ${msgs.length}`);
+  msgs.forEach((m, i) => {
+    if (!same(m, items[i]!)) throw new Error(`item ${i} differs`);
+  });
+  if (p.buffered !== 0) throw new Error('bytes left over');
+});
+
 /** Valid messages with junk spliced in: only protocol errors, and bounded buffering. */
 const rtspGarbage = fc.property(
   fc.array(fc.oneof(msgArb.map(serialize), fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)), fc.constantFrom(Buffer.from('RTSP/1.0 200 OK\r\nContent-Length: 99999999\r\n\r\n'), Buffer.from('$\x07\xff\xff'), Buffer.from('\r\n'), Buffer.from('PLAY x RTSP/1.0\r\n'))), { maxLength: 8 }),
@@ -102,6 +128,22 @@ const rtspGarbage = fc.property(
     expectOnly(RtspProtocolError, () => {
       for (const c of chunked(Buffer.concat(parts), cuts)) {
         p.push(c);
+        if (p.buffered > PARSER_BOUND) throw new Error(`parser holds ${p.buffered} bytes`);
+      }
+    });
+  },
+);
+
+/** The same junk through scan(): only protocol errors, and bounded buffering. */
+const rtspScanGarbage = fc.property(
+  fc.array(fc.oneof(msgArb.map(serialize), fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)), fc.constantFrom(Buffer.from('$\x07\xff\xff'), Buffer.from('\r\n'), Buffer.from('PLAY x RTSP/1.0\r\n'))), { maxLength: 8 }),
+  fc.array(fc.nat(), { maxLength: 20 }),
+  (parts, cuts) => {
+    const p = new RtspParser();
+    const sink = { interleaved: () => undefined, message: () => undefined };
+    expectOnly(RtspProtocolError, () => {
+      for (const c of chunked(Buffer.concat(parts), cuts)) {
+        p.scan(c, sink);
         if (p.buffered > PARSER_BOUND) throw new Error(`parser holds ${p.buffered} bytes`);
       }
     });
@@ -286,7 +328,9 @@ const reorderFuzz = fc.property(fc.array(fc.tuple(fc.integer({ min: -50, max: 30
 
 export const rtspRtpProperties: NamedProperty[] = [
   { name: 'rtsp-parser-roundtrip-chunked', property: rtspRoundTrip },
+  { name: 'rtsp-parser-scan-roundtrip', property: rtspScanRoundTrip },
   { name: 'rtsp-parser-garbage', property: rtspGarbage },
+  { name: 'rtsp-parser-scan-garbage', property: rtspScanGarbage },
   { name: 'rtsp-sdp', property: sdpFuzz },
   { name: 'rtsp-headers', property: headerFuzz },
   { name: 'rtp-rtcp-parse', property: rtpFuzz },

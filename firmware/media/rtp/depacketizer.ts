@@ -32,6 +32,14 @@ export interface Depacketizer {
   readonly stats: DepacketizerStats;
   /** Never throws for bad payloads: they are counted in stats.malformed. */
   push(packet: RtpPacket): AccessUnit[];
+  /**
+   * The same for a packet parsed in place: its payload is bytes[start, end),
+   * valid only during the call (it may lie in a reused read buffer), so
+   * nothing of it is kept by reference; finished units are appended to `out`.
+   * Offered by the depacketizers on the video path, where it saves a packet
+   * object and views per packet.
+   */
+  pushRange?(bytes: Uint8Array, start: number, end: number, sequence: number, timestamp: number, marker: boolean, out: AccessUnit[]): void;
 }
 
 export const newStats = (): DepacketizerStats => ({ packets: 0, units: 0, malformed: 0, lost: 0, dropped: 0 });

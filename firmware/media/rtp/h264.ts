@@ -2,7 +2,7 @@
 import { h264Config } from './codec-config.js';
 import { equalBytes } from './depacketizer.js';
 import { RtpError } from './errors.js';
-import { NalDepacketizer, NO_HEADER } from './nal-depacketizer.js';
+import { NalDepacketizer } from './nal-depacketizer.js';
 
 export class H264Depacketizer extends NalDepacketizer {
   private sps: Uint8Array | undefined;
@@ -13,43 +13,41 @@ export class H264Depacketizer extends NalDepacketizer {
     super();
     for (const b64 of (sprop ?? '').split(',')) {
       const nal = new Uint8Array(Buffer.from(b64.trim(), 'base64'));
-      if (nal.length > 0 && this.classify(nal) === 'param') this.paramSet(nal);
+      if (nal.length > 0 && this.classify(nal, 0) === 'param') this.paramSet(nal);
     }
   }
 
-  protected payload(p: Uint8Array): void {
-    const type = p[0]! & 0x1f;
-    if (p[0]! & 0x80) return this.malformed(); // forbidden_zero_bit
-    if (type >= 1 && type <= 23) return this.nal(p);
+  protected payload(b: Uint8Array, start: number, end: number): void {
+    const b0 = b[start]!;
+    const type = b0 & 0x1f;
+    if (b0 & 0x80) return this.malformed(); // forbidden_zero_bit
+    if (type >= 1 && type <= 23) return this.nal(b, start, end);
     if (type === 24) {
       // STAP-A: 1-byte header, then (16-bit size, NAL) repeated.
-      let o = 1;
-      if (p.length < 3) return this.malformed();
-      while (o < p.length) {
-        if (o + 2 > p.length) return this.malformed();
-        const size = (p[o]! << 8) | p[o + 1]!;
+      let o = start + 1;
+      if (end - start < 3) return this.malformed();
+      while (o < end) {
+        if (o + 2 > end) return this.malformed();
+        const size = (b[o]! << 8) | b[o + 1]!;
         o += 2;
-        if (size === 0 || o + size > p.length) return this.malformed();
-        this.nal(p.subarray(o, o + size));
+        if (size === 0 || o + size > end) return this.malformed();
+        this.nal(b, o, o + size);
         o += size;
       }
       return;
     }
     if (type === 28) {
       // FU-A: indicator (F, NRI, 28), header (S, E, R, type), fragment.
-      if (p.length < 3) return this.malformed();
-      const h = p[1]!;
-      const start = (h & 0x80) !== 0;
-      const end = (h & 0x40) !== 0;
-      const header = start ? new Uint8Array([(p[0]! & 0xe0) | (h & 0x1f)]) : NO_HEADER; // only a start needs one
-      return this.fragment(start, end, header, p.subarray(2));
+      if (end - start < 3) return this.malformed();
+      const h = b[start + 1]!;
+      return this.fragment((h & 0x80) !== 0, (h & 0x40) !== 0, 1, (b0 & 0xe0) | (h & 0x1f), 0, b, start + 2, end);
     }
     // STAP-B, MTAPs, FU-B belong to the interleaved mode cameras do not use.
     this.malformed();
   }
 
-  protected classify(nal: Uint8Array): 'param' | 'key' | 'other' {
-    const type = nal[0]! & 0x1f;
+  protected classify(b: Uint8Array, start: number): 'param' | 'key' | 'other' {
+    const type = b[start]! & 0x1f;
     return type === 7 || type === 8 ? 'param' : type === 5 ? 'key' : 'other';
   }
 

@@ -2,7 +2,7 @@
 import { h265Config } from './codec-config.js';
 import { equalBytes } from './depacketizer.js';
 import { RtpError } from './errors.js';
-import { NalDepacketizer, NO_HEADER } from './nal-depacketizer.js';
+import { NalDepacketizer } from './nal-depacketizer.js';
 
 const VPS = 32;
 const SPS = 33;
@@ -17,42 +17,40 @@ export class H265Depacketizer extends NalDepacketizer {
     for (const v of [sprop.vps, sprop.sps, sprop.pps]) {
       for (const b64 of (v ?? '').split(',')) {
         const nal = new Uint8Array(Buffer.from(b64.trim(), 'base64'));
-        if (nal.length > 2 && this.classify(nal) === 'param') this.paramSet(nal);
+        if (nal.length > 2 && this.classify(nal, 0, nal.length) === 'param') this.paramSet(nal);
       }
     }
   }
 
-  protected payload(p: Uint8Array): void {
-    if (p.length < 3 || p[0]! & 0x80) return this.malformed();
-    const type = (p[0]! >> 1) & 0x3f;
-    if (type < 48) return this.nal(p);
+  protected payload(b: Uint8Array, start: number, end: number): void {
+    if (end - start < 3 || b[start]! & 0x80) return this.malformed();
+    const type = (b[start]! >> 1) & 0x3f;
+    if (type < 48) return this.nal(b, start, end);
     if (type === 48) {
       // Aggregation packet: 2-byte header, then (16-bit size, NAL) repeated.
-      let o = 2;
-      while (o < p.length) {
-        if (o + 2 > p.length) return this.malformed();
-        const size = (p[o]! << 8) | p[o + 1]!;
+      let o = start + 2;
+      while (o < end) {
+        if (o + 2 > end) return this.malformed();
+        const size = (b[o]! << 8) | b[o + 1]!;
         o += 2;
-        if (size < 2 || o + size > p.length) return this.malformed();
-        this.nal(p.subarray(o, o + size));
+        if (size < 2 || o + size > end) return this.malformed();
+        this.nal(b, o, o + size);
         o += size;
       }
       return;
     }
     if (type === 49) {
       // FU: 2-byte payload header (type 49), FU header (S, E, type), fragment.
-      const h = p[2]!;
-      if (p.length < 4) return this.malformed();
-      const start = (h & 0x80) !== 0;
-      const header = start ? new Uint8Array([(p[0]! & 0x81) | ((h & 0x3f) << 1), p[1]!]) : NO_HEADER; // only a start needs one
-      return this.fragment(start, (h & 0x40) !== 0, header, p.subarray(3));
+      const h = b[start + 2]!;
+      if (end - start < 4) return this.malformed();
+      return this.fragment((h & 0x80) !== 0, (h & 0x40) !== 0, 2, (b[start]! & 0x81) | ((h & 0x3f) << 1), b[start + 1]!, b, start + 3, end);
     }
     this.malformed(); // PACI (50) and reserved types
   }
 
-  protected classify(nal: Uint8Array): 'param' | 'key' | 'other' {
-    if (nal.length < 2) return 'other';
-    const type = (nal[0]! >> 1) & 0x3f;
+  protected classify(b: Uint8Array, start: number, end: number): 'param' | 'key' | 'other' {
+    if (end - start < 2) return 'other';
+    const type = (b[start]! >> 1) & 0x3f;
     if (type === VPS || type === SPS || type === PPS) return 'param';
     return type >= 16 && type <= 21 ? 'key' : 'other'; // IRAP pictures
   }

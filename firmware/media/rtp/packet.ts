@@ -15,43 +15,80 @@ export interface RtpPacket {
   payload: Uint8Array;
 }
 
-export function parseRtp(buf: Uint8Array): RtpPacket {
-  if (buf.length < 12) throw new RtpError(`RTP packet of ${buf.length} bytes is shorter than the 12-byte header`);
-  const b0 = buf[0]!;
+/**
+ * The fixed header's fields and where the payload lies, for the receive path
+ * that parses in place (interleaved packets in a reused read buffer): one
+ * object per stream, refilled per packet, instead of a packet object and
+ * payload view each.
+ */
+export interface RtpHeader {
+  payloadType: number;
+  marker: boolean;
+  sequence: number;
+  timestamp: number;
+  ssrc: number;
+  /** The payload, padding removed, is bytes[payloadStart, payloadEnd). */
+  payloadStart: number;
+  payloadEnd: number;
+}
+
+export const newRtpHeader = (): RtpHeader => ({ payloadType: 0, marker: false, sequence: 0, timestamp: 0, ssrc: 0, payloadStart: 0, payloadEnd: 0 });
+
+/** Checks the packet bytes[start, end) and fills `h`; throws RtpError as parseRtp does. */
+export function readRtpHeader(bytes: Uint8Array, start: number, end: number, h: RtpHeader): void {
+  const len = end - start;
+  if (len < 12) throw new RtpError(`RTP packet of ${len} bytes is shorter than the 12-byte header`);
+  const b0 = bytes[start]!;
   const version = b0 >> 6;
   if (version !== 2) throw new RtpError(`RTP version ${version}, expected 2`);
   // Fields are read byte by byte: a DataView per packet costs more than the arithmetic.
   const cc = b0 & 0x0f;
-  let off = 12 + cc * 4;
-  if (off > buf.length) throw new RtpError(`RTP header with ${cc} CSRCs overruns the ${buf.length}-byte packet`);
+  let off = start + 12 + cc * 4;
+  if (off > end) throw new RtpError(`RTP header with ${cc} CSRCs overruns the ${len}-byte packet`);
+  if (b0 & 0x10) {
+    if (off + 4 > end) throw new RtpError('RTP header extension overruns the packet');
+    const words = u16(bytes, off + 2);
+    const extEnd = off + 4 + words * 4;
+    if (extEnd > end) throw new RtpError(`RTP header extension of ${words} words overruns the packet`);
+    off = extEnd;
+  }
+  let payloadEnd = end;
+  if (b0 & 0x20) {
+    const pad = bytes[end - 1]!;
+    if (pad === 0 || off + pad > end) throw new RtpError(`RTP padding of ${pad} bytes is invalid`);
+    payloadEnd -= pad;
+  }
+  const b1 = bytes[start + 1]!;
+  h.payloadType = b1 & 0x7f;
+  h.marker = (b1 & 0x80) !== 0;
+  h.sequence = u16(bytes, start + 2);
+  h.timestamp = u32(bytes, start + 4);
+  h.ssrc = u32(bytes, start + 8);
+  h.payloadStart = off;
+  h.payloadEnd = payloadEnd;
+}
+
+export function parseRtp(buf: Uint8Array): RtpPacket {
+  const h = newRtpHeader();
+  readRtpHeader(buf, 0, buf.length, h);
+  const b0 = buf[0]!;
+  const cc = b0 & 0x0f;
   const csrc: number[] = [];
   for (let i = 0; i < cc; i++) csrc.push(u32(buf, 12 + i * 4));
-  let extension: RtpPacket['extension'];
-  if (b0 & 0x10) {
-    if (off + 4 > buf.length) throw new RtpError('RTP header extension overruns the packet');
-    const profile = u16(buf, off);
-    const words = u16(buf, off + 2);
-    const end = off + 4 + words * 4;
-    if (end > buf.length) throw new RtpError(`RTP header extension of ${words} words overruns the packet`);
-    extension = { profile, data: buf.subarray(off + 4, end) };
-    off = end;
-  }
-  let end = buf.length;
-  if (b0 & 0x20) {
-    const pad = buf[buf.length - 1]!;
-    if (pad === 0 || off + pad > buf.length) throw new RtpError(`RTP padding of ${pad} bytes is invalid`);
-    end -= pad;
-  }
   const pkt: RtpPacket = {
-    payloadType: buf[1]! & 0x7f,
-    marker: (buf[1]! & 0x80) !== 0,
-    sequence: u16(buf, 2),
-    timestamp: u32(buf, 4),
-    ssrc: u32(buf, 8),
+    payloadType: h.payloadType,
+    marker: h.marker,
+    sequence: h.sequence,
+    timestamp: h.timestamp,
+    ssrc: h.ssrc,
     csrc,
-    payload: buf.subarray(off, end),
+    payload: buf.subarray(h.payloadStart, h.payloadEnd),
   };
-  if (extension) pkt.extension = extension;
+  // Checked by readRtpHeader: the extension fits.
+  if (b0 & 0x10) {
+    const off = 12 + cc * 4;
+    pkt.extension = { profile: u16(buf, off), data: buf.subarray(off + 4, off + 4 + u16(buf, off + 2) * 4) };
+  }
   return pkt;
 }
 

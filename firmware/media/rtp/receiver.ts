@@ -3,12 +3,13 @@
  * times, StreamInfo updates, health, and the receiver reports to send back.
  * Transport-agnostic: the RTSP client (or anything else) feeds it datagrams.
  */
+import { copyRange } from '../bytes.js';
 import type { Frame, StreamInfo } from '../types.js';
 import { RtpClock, type ClockSource } from './clock.js';
-import type { Depacketizer } from './depacketizer.js';
+import type { AccessUnit, Depacketizer } from './depacketizer.js';
 import { RtpError } from './errors.js';
 import { StreamHealth, type HealthSnapshot } from './health.js';
-import { parseRtp, type RtpPacket } from './packet.js';
+import { newRtpHeader, parseRtp, readRtpHeader, type RtpPacket } from './packet.js';
 import { buildReceiverReport, parseRtcp } from './rtcp.js';
 import { ReceptionStats } from './reception.js';
 import { ReorderBuffer } from './reorder.js';
@@ -53,6 +54,9 @@ export class RtpReceiver {
   private reorder: ReorderBuffer | undefined;
   private remoteSsrc: number | undefined;
   private info: StreamInfo | undefined;
+  /** Refilled per packet on the in-place path, as are the units finished by a packet. */
+  private readonly header = newRtpHeader();
+  private readonly units: AccessUnit[] = [];
 
   constructor(private readonly o: RtpReceiverOptions) {
     this.dep = o.depacketizer;
@@ -74,20 +78,33 @@ export class RtpReceiver {
     return this.clock.source;
   }
 
-  /** One RTP datagram (or interleaved frame). Never throws on bad input. */
+  /** One RTP datagram (or interleaved frame), which stays valid after the call. Never throws on bad input. */
   handleRtp(buf: Uint8Array): void {
-    let p: RtpPacket;
+    this.receive(buf, 0, buf.length, true);
+  }
+
+  /**
+   * The RTP packet bytes[start, end), valid only during the call (an
+   * interleaved packet in the connection's reused read buffer): parsed in
+   * place, and copied only where it must be kept (the reorder buffer).
+   */
+  handleRtpRange(bytes: Uint8Array, start: number, end: number): void {
+    this.receive(bytes, start, end, false);
+  }
+
+  private receive(bytes: Uint8Array, start: number, end: number, kept: boolean): void {
+    const h = this.header;
     try {
-      p = parseRtp(buf);
+      readRtpHeader(bytes, start, end, h);
     } catch (e) {
       return this.warn(e);
     }
-    if (this.o.payloadType !== undefined && p.payloadType !== this.o.payloadType) {
+    if (this.o.payloadType !== undefined && h.payloadType !== this.o.payloadType) {
       this.stats.foreign++;
       return;
     }
     const now = this.now();
-    if (this.remoteSsrc !== undefined && p.ssrc !== this.remoteSsrc) {
+    if (this.remoteSsrc !== undefined && h.ssrc !== this.remoteSsrc) {
       // The camera restarted its stream: times and sequence numbers start over.
       this.stats.ssrcChanges++;
       this.drain(now);
@@ -95,9 +112,17 @@ export class RtpReceiver {
       this.reception = new ReceptionStats(this.dep.clockRate);
       this.reorder = this.newReorder();
     }
-    this.remoteSsrc = p.ssrc;
+    this.remoteSsrc = h.ssrc;
     this.stats.packets++;
-    this.reception.onPacket(p.sequence, p.timestamp, now);
+    this.reception.onPacket(h.sequence, h.timestamp, now);
+    if (!this.reorder && this.dep.pushRange) {
+      const units = this.units;
+      units.length = 0;
+      this.dep.pushRange(bytes, h.payloadStart, h.payloadEnd, h.sequence, h.timestamp, h.marker, units);
+      return this.emit(units, now);
+    }
+    const packet = kept ? (start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end)) : copyRange(bytes, start, end);
+    const p = parseRtp(packet);
     if (!this.reorder) return this.depacketize(p, now);
     for (const r of this.reorder.push(p, now)) this.depacketize(r.packet, now);
   }
@@ -150,12 +175,17 @@ export class RtpReceiver {
   }
 
   private depacketize(p: RtpPacket, now: number): void {
-    const units = this.dep.push(p);
+    this.emit(this.dep.push(p), now);
+  }
+
+  /** The info first when it changed, then the units as frames. */
+  private emit(units: AccessUnit[], now: number): void {
     if (this.dep.info && this.dep.info !== this.info) {
       this.info = this.dep.info;
       this.o.onInfo?.(this.info);
     }
-    for (const u of units) {
+    for (let i = 0; i < units.length; i++) {
+      const u = units[i]!;
       const time = this.clock.toWallMicros(u.timestamp, now * 1000);
       this.health.onFrame(time / 1000, now, u.data.length, u.keyframe);
       this.o.onFrame({ time, keyframe: u.keyframe, data: u.data });

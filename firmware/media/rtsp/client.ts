@@ -1,8 +1,9 @@
 /**
  * RTSP client for IP cameras: OPTIONS, DESCRIBE (redirects, auth), SETUP
  * (TCP interleaved, or UDP with a fallback to TCP when nothing arrives),
- * PLAY, keep-alive, TEARDOWN. Emits each track's RTP and RTCP packets as
- * they arrive; depacketizing is the rtp package's job (see source.ts).
+ * PLAY, keep-alive, TEARDOWN. Hands each track's RTP and RTCP packets to its
+ * sink and emits them, as they arrive; depacketizing is the rtp package's
+ * job (see source.ts).
  *
  * Lifecycle: start() → 'rtp'/'rtcp' events → exactly one 'close' event,
  * with an RtspError unless close()/stop() was called.
@@ -56,6 +57,17 @@ export interface RtspTrack {
   rtpInfo?: RtpInfo;
 }
 
+/**
+ * Takes every packet of the tracks as it arrives, without an event or a
+ * Buffer per packet: bytes[start, end) is valid only during the call (over
+ * TCP it lies in the connection's reused read buffer), so what is kept must
+ * be copied.
+ */
+export interface RtspPacketSink {
+  rtp(track: number, bytes: Uint8Array, start: number, end: number): void;
+  rtcp(track: number, bytes: Uint8Array, start: number, end: number): void;
+}
+
 export interface RtspClientEvents {
   rtp: [track: number, packet: Buffer];
   rtcp: [track: number, packet: Buffer];
@@ -88,6 +100,8 @@ export class RtspClient extends EventEmitter<RtspClientEvents> {
   private warnedStrangers = false;
   private closed = false;
   tracks: RtspTrack[] = [];
+  /** Where packets go besides the 'rtp'/'rtcp' events (which cost a copy each over TCP, so only listeners get them). */
+  sink: RtspPacketSink | undefined;
 
   constructor(options: RtspClientOptions) {
     super();
@@ -290,7 +304,7 @@ export class RtspClient extends EventEmitter<RtspClientEvents> {
       }
       track.transport = spec;
     }
-    this.conn!.on('interleaved', (ch, data) => this.onInterleaved(ch, data));
+    this.conn!.onInterleaved = (ch, bytes, start, end) => this.onInterleaved(ch, bytes, start, end);
   }
 
   private async restartOverTcp(media: SdpMedia[]): Promise<void> {
@@ -338,12 +352,14 @@ export class RtspClient extends EventEmitter<RtspClientEvents> {
       }
       this.lastPacketAt = Date.now();
       if (!rtcp) this.rtpCount++;
+      if (rtcp) this.sink?.rtcp(track, msg, 0, msg.length);
+      else this.sink?.rtp(track, msg, 0, msg.length);
       this.emit(rtcp ? 'rtcp' : 'rtp', track, msg);
     });
     sock.on('error', (e) => this.shutdown(new RtspConnectionError(`UDP socket failed: ${e.message}`)));
   }
 
-  private onInterleaved(channel: number, data: Buffer): void {
+  private onInterleaved(channel: number, bytes: Uint8Array, start: number, end: number): void {
     const c = this.channels.get(channel);
     if (!c) {
       if (!this.warnedChannels.has(channel)) {
@@ -353,8 +369,13 @@ export class RtspClient extends EventEmitter<RtspClientEvents> {
       return;
     }
     this.lastPacketAt = Date.now();
-    if (!c.rtcp) this.rtpCount++;
-    this.emit(c.rtcp ? 'rtcp' : 'rtp', c.track, data);
+    if (c.rtcp) this.sink?.rtcp(c.track, bytes, start, end);
+    else {
+      this.rtpCount++;
+      this.sink?.rtp(c.track, bytes, start, end);
+    }
+    const event = c.rtcp ? 'rtcp' : 'rtp';
+    if (this.listenerCount(event) > 0) this.emit(event, c.track, Buffer.from(bytes.subarray(start, end)));
   }
 
   private startTimers(): void {

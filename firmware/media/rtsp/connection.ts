@@ -5,13 +5,15 @@
  */
 import { EventEmitter } from 'node:events';
 import { connect, type Socket } from 'node:net';
-import { RtspConnectionError, RtspError, RtspProtocolError, RtspTimeout } from './errors.js';
+import { RtspConnectionError, RtspError, RtspTimeout } from './errors.js';
 import { RtspHeaders, serializeInterleaved, serializeRequest, serializeResponse, type RtspRequest, type RtspResponse } from './message.js';
-import { RtspParser, type RtspLimits } from './parser.js';
+import { RtspParser, type RtspItem, type RtspLimits, type RtspSink } from './parser.js';
 import { ReadBatcher } from './read-batcher.js';
 
+/** An interleaved frame, bytes[start, end): valid only during the call (it may lie in the reused read buffer). */
+export type InterleavedHandler = (channel: number, bytes: Uint8Array, start: number, end: number) => void;
+
 export interface ConnectionEvents {
-  interleaved: [channel: number, data: Buffer];
   /** Closed: err undefined only when we closed it ourselves. */
   close: [err: RtspError | undefined];
 }
@@ -19,7 +21,9 @@ export interface ConnectionEvents {
 /** One socket read at most; as large as Node's own default read. */
 const READ_BUFFER_BYTES = 64 * 1024;
 
-export class RtspConnection extends EventEmitter<ConnectionEvents> {
+export class RtspConnection extends EventEmitter<ConnectionEvents> implements RtspSink {
+  /** Where interleaved frames go; a direct call rather than an event, at the packet rate. */
+  onInterleaved: InterleavedHandler | undefined;
   private readonly socket: Socket;
   private readonly parser: RtspParser;
   private cseq = 0;
@@ -33,7 +37,8 @@ export class RtspConnection extends EventEmitter<ConnectionEvents> {
     this.parser = new RtspParser(limits);
     // `onread` hands each read to onData in one reused buffer: no Buffer per
     // read and no stream machinery (push, 'data', nextTick), which at media
-    // packet rates cost more than the parsing. The parser copies what it keeps.
+    // packet rates cost more than the parsing. The parser hands over whole
+    // interleaved frames where they lie in it and copies what it keeps.
     const readBuf = Buffer.allocUnsafe(READ_BUFFER_BYTES);
     const onread = {
       buffer: readBuf,
@@ -130,18 +135,25 @@ export class RtspConnection extends EventEmitter<ConnectionEvents> {
 
   private onData(chunk: Buffer): void {
     if (this.closedWith) return;
-    let items;
     try {
-      items = this.parser.push(chunk);
+      this.parser.scan(chunk, this);
     } catch (e) {
-      return this.close(e instanceof RtspError ? e : new RtspProtocolError(String(e)));
+      // The parser's errors are protocol errors; anything else is a bug and not ours to hide.
+      if (e instanceof RtspError) return this.close(e);
+      throw e;
     }
-    for (const item of items) {
-      if (this.closedWith) return;
-      if (item.type === 'interleaved') this.emit('interleaved', item.channel, item.data as Buffer);
-      else if (item.type === 'response') this.onResponse(item.message);
-      else this.onServerRequest(item.message);
-    }
+  }
+
+  /** RtspSink, for the parser. */
+  interleaved(channel: number, bytes: Uint8Array, start: number, end: number): void {
+    if (!this.closedWith) this.onInterleaved?.(channel, bytes, start, end);
+  }
+
+  /** RtspSink, for the parser. */
+  message(item: RtspItem & { type: 'request' | 'response' }): void {
+    if (this.closedWith) return;
+    if (item.type === 'response') this.onResponse(item.message);
+    else this.onServerRequest(item.message);
   }
 
   private onResponse(res: RtspResponse): void {

@@ -14,6 +14,13 @@ export type RtspItem =
   | { type: 'response'; message: RtspResponse }
   | { type: 'interleaved'; channel: number; data: Uint8Array };
 
+/** Where scan() hands what it parsed. */
+export interface RtspSink {
+  /** An interleaved frame, bytes[start, end): valid only during the call (it may lie in the caller's reused chunk). */
+  interleaved(channel: number, bytes: Uint8Array, start: number, end: number): void;
+  message(item: RtspItem & { type: 'request' | 'response' }): void;
+}
+
 export interface RtspLimits {
   /** Longest start or header line. */
   maxLineLength: number;
@@ -49,9 +56,75 @@ export class RtspParser {
     this.limits = { ...defaultLimits, ...limits };
   }
 
+  /** scan(): the start of an interleaved frame that the chunk cut, completed from the next chunk. */
+  private carry: Buffer | undefined;
+  private carryLength = 0;
+
   /** Bytes held waiting for the rest of a message or frame. */
   get buffered(): number {
-    return this.buf.length;
+    return this.buf.length + this.carryLength;
+  }
+
+  /**
+   * push() for the media path: interleaved frames that arrive whole are
+   * handed to the sink where they lie in `chunk`, without a copy or an
+   * object each (at a camera's packet rate these cost more than the rest of
+   * the parsing). Text messages, rare once media flows, and whatever follows
+   * them in the chunk take push()'s path. Throws as push() does.
+   */
+  scan(chunk: Uint8Array, sink: RtspSink): void {
+    if (this.failed) throw this.failed;
+    let o = this.carryLength > 0 ? this.fillCarry(chunk, sink) : 0;
+    if (this.carryLength > 0) return;
+    const n = chunk.length;
+    if (this.buf.length > 0 || this.pending) return this.deliver(this.push(chunk.subarray(o)), sink);
+    while (o < n) {
+      const c = chunk[o]!;
+      if (c === 0x0d || c === 0x0a) {
+        o++; // a blank line between messages, as next() allows
+        continue;
+      }
+      if (c !== 0x24) return this.deliver(this.push(chunk.subarray(o)), sink);
+      if (o + 4 > n) break;
+      const end = o + 4 + ((chunk[o + 2]! << 8) | chunk[o + 3]!);
+      if (end > n) break;
+      sink.interleaved(chunk[o + 1]!, chunk, o + 4, end);
+      o = end;
+    }
+    if (o === n) return;
+    // A frame the chunk cut: at most 64 KiB plus its 4-byte head.
+    this.carry ??= Buffer.allocUnsafe(4 + 0xffff);
+    this.carry.set(chunk.subarray(o), 0);
+    this.carryLength = n - o;
+  }
+
+  /** Completes the carried frame from the chunk's start; returns the bytes taken. */
+  private fillCarry(chunk: Uint8Array, sink: RtspSink): number {
+    const c = this.carry!;
+    let o = 0;
+    if (this.carryLength < 4) {
+      o = Math.min(4 - this.carryLength, chunk.length);
+      c.set(chunk.subarray(0, o), this.carryLength);
+      this.carryLength += o;
+      if (this.carryLength < 4) return o;
+    }
+    const total = 4 + ((c[2]! << 8) | c[3]!);
+    const take = Math.min(total - this.carryLength, chunk.length - o);
+    c.set(chunk.subarray(o, o + take), this.carryLength);
+    this.carryLength += take;
+    o += take;
+    if (this.carryLength === total) {
+      this.carryLength = 0;
+      sink.interleaved(c[1]!, c, 4, total);
+    }
+    return o;
+  }
+
+  private deliver(items: RtspItem[], sink: RtspSink): void {
+    for (const item of items) {
+      if (item.type === 'interleaved') sink.interleaved(item.channel, item.data, 0, item.data.length);
+      else sink.message(item);
+    }
   }
 
   /**
@@ -61,6 +134,11 @@ export class RtspParser {
    */
   push(chunk: Uint8Array): RtspItem[] {
     if (this.failed) throw this.failed;
+    if (this.carryLength > 0) {
+      // A frame scan() carried comes first.
+      this.buf = copyOf(this.carry!.subarray(0, this.carryLength));
+      this.carryLength = 0;
+    }
     this.buf = this.buf.length === 0 ? copyOf(chunk) : Buffer.concat([this.buf, chunk]);
     const out: RtspItem[] = [];
     try {

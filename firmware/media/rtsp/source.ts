@@ -5,6 +5,7 @@
  * client.ts and ../rtp/.
  */
 import { EventEmitter } from 'node:events';
+import { copyRange } from '../bytes.js';
 import type { Frame, StreamInfo } from '../types.js';
 import { RtpError } from '../rtp/errors.js';
 import { createDepacketizer } from '../rtp/factory.js';
@@ -45,8 +46,11 @@ export class RtspSource extends EventEmitter<RtspSourceEvents> {
       clearInterval(this.timer);
       this.emit('close', e);
     });
-    this.client.on('rtp', (i, p) => this.byIndex(i)?.receiver.handleRtp(p));
-    this.client.on('rtcp', (i, p) => this.byIndex(i)?.receiver.handleRtcp(p));
+    this.client.sink = {
+      rtp: (i, bytes, start, end) => this.byIndex(i)?.receiver.handleRtpRange(bytes, start, end),
+      // A few a second: copied, so the RTCP parser may keep views.
+      rtcp: (i, bytes, start, end) => this.byIndex(i)?.receiver.handleRtcp(copyRange(bytes, start, end)),
+    };
   }
 
   /**
