@@ -20,6 +20,7 @@ import type { RingStore } from './storage/ring-store.js';
 import type { DiskTools } from './storage/commands.js';
 import type { RecordGate } from './channels/record-gate.js';
 import type { SnapshotStore } from './snapshots/store.js';
+import type { LiveSnapshots } from './snapshots/live.js';
 import type { NvrService } from './channels/nvr-service.js';
 import type { DvrService } from './channels/dvr-service.js';
 import type { AlarmService } from './alarms/service.js';
@@ -34,6 +35,7 @@ import { wireSnapshots } from './wiring/snapshots.js';
 import { EventJournal } from './events/journal.js';
 import { combineLiveChannels, type LiveChannels } from './restream/restream-service.js';
 import { wireRecording } from './wiring/recording.js';
+import { Upgrader } from './upgrade/installer.js';
 import { wireMqttEntities } from './wiring/mqtt-entities.js';
 
 export interface FirmwareOptions {
@@ -77,6 +79,8 @@ export class Firmware {
   disks?: DiskTools;
   gate?: RecordGate;
   snapshots?: SnapshotStore;
+  /** Channels' pictures for viewing (the page's fallback for streams a browser cannot play), not stored. */
+  liveSnapshots?: LiveSnapshots;
   events?: EventJournal;
   /** Every channel's live frames: the RTSP restream and the page's live view. */
   live?: LiveChannels;
@@ -84,6 +88,8 @@ export class Firmware {
   dvr?: DvrService;
   alarms?: AlarmService;
   ptz?: PtzDirectory;
+  /** Firmware upgrades into A/B slots, where the board profile has an upgrade section. */
+  upgrader?: Upgrader;
   private readonly startedAt: number;
   private version = '0.0.0';
   /** Opened on first use, after the config is loaded; real timers, like each bus's own waits. */
@@ -118,6 +124,12 @@ export class Firmware {
       clock: this.clock,
     });
     this.configReport = await this.config.load();
+    if (this.board.upgrade) {
+      const { root, keys } = this.board.upgrade;
+      this.upgrader = new Upgrader({ root, keys, stagingDir: join(this.board.paths.data, 'upgrade'), board: this.board.name, runningVersion: this.version, log: this.log.child('upgrade') });
+      // An install cut short (power, kill) left a partial slot or a staged upload: the running slot is whole, the rest goes.
+      await this.upgrader.recover().catch((e: unknown) => this.log.error('upgrade clean-up failed', { error: e instanceof Error ? e.message : String(e) }));
+    }
     this.log.info('firmware starting', { version: this.version, board: this.board.name, config: this.configReport.source });
 
     const env = this.opts.env ?? process.env;
@@ -136,6 +148,7 @@ export class Firmware {
       status: () => this.supervisor.status(),
       passwords: hooks,
       live: () => this.live,
+      snapshots: () => this.liveSnapshots,
       store: () => this.store,
       disks: () => this.disks,
       ptz: () => this.ptz,
@@ -144,6 +157,7 @@ export class Firmware {
       version: this.version,
       board: this.board.name,
       logs: () => this.ring.tail(),
+      upgrader: () => this.upgrader,
       ...this.restartHook(),
     });
     this.supervisor.add(web);
@@ -179,7 +193,9 @@ export class Firmware {
     this.alarms = wireAlarms(w);
     const onvif = wireOnvif(w);
     this.ptz = wirePtz(w, onvif.ptz);
-    this.snapshots = wireSnapshots(w, { ...(this.dvr ? { dvr: this.dvr } : {}), onvif: onvif.cameras });
+    const snapshots = wireSnapshots(w, { ...(this.dvr ? { dvr: this.dvr } : {}), onvif: onvif.cameras });
+    this.snapshots = snapshots.store;
+    this.liveSnapshots = snapshots.live;
     this.addLinkage();
     const systemd = new SystemdService(env, this.log.child('systemd'), () => this.summary());
     this.supervisor.add(systemd);
@@ -195,6 +211,12 @@ export class Firmware {
     }
     const run = this.opts.onRestart;
     return run ? { restart: { kind: 'firmware', run } } : {};
+  }
+
+  /** The version the install root's current slot holds, when it is not the one running (an upgrade or rollback waits for a new process). */
+  async pendingVersion(): Promise<string | null> {
+    const current = (await this.upgrader?.status().catch(() => null))?.current ?? null;
+    return current && current !== this.version ? current : null;
   }
 
   private wiring(): Wiring {
@@ -310,6 +332,13 @@ export async function runFirmware(opts: FirmwareOptions): Promise<void> {
       process.exit(1);
     }
     if (stopping) return;
+    const pending = await fw.pendingVersion();
+    if (pending && (opts.env ?? process.env).INVOCATION_ID) {
+      // Modules already loaded cannot be swapped in place: systemd starts the current slot in a new process.
+      fw.log.warn('restarting into another firmware version: exiting for systemd to start it', { version: pending });
+      process.exit(0);
+    }
+    if (pending) fw.log.warn('another firmware version is installed; this process keeps running its own until started from the current slot', { version: pending });
     fw = new Firmware({ ...opts, onRestart: () => void restart() });
     restarting = false;
     await fw.start().catch((e: unknown) => {

@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { packageRoot } from '../core/paths.js';
+import { publicKeyFromBase64 } from '../upgrade/bundle.js';
 import { SchemaError, array, boolean, int, json, nullable, object, oneOf, string, type Infer } from '../core/schema.js';
 
 /**
@@ -78,6 +79,16 @@ export const boardProfileSchema = object({
     .default('firmware')
     .describe('what Restart in the page does: firmware restarts the firmware process; board reboots the board (systemctl reboot)'),
   leds: array(object({ name, path })).default([]),
+  upgrade: nullable(
+    object({
+      keys: array(string({ min: 40, max: 200, pattern: /^[A-Za-z0-9+/=]+$/ }), { max: 16 }).describe(
+        'trusted firmware signing keys: each the base64 between the lines of an Ed25519 public key PEM (openssl pkey -pubout); none: no upgrade is accepted',
+      ),
+      root: path.default('/usr/lib/dvr').describe('where slots/, current and previous live (dvr.service runs current)'),
+    }),
+  )
+    .default(null)
+    .describe('firmware upgrade by signed bundle; null: this board takes no upgrade'),
   configDefaults: json()
     .default({})
     .describe('factory settings this board changes, deep-merged over the built-in defaults'),
@@ -125,6 +136,13 @@ export function loadBoardProfile(boardName: string, varDir: string, dir = boardD
   for (const l of profile.rs485) {
     if (l.direction === 'gpio' && !l.directionGpio) throw new BoardProfileError(`board "${boardName}": RS-485 line ${l.name} has direction "gpio" but no directionGpio`);
   }
+  for (const k of profile.upgrade?.keys ?? []) {
+    try {
+      publicKeyFromBase64(k);
+    } catch (e) {
+      throw new BoardProfileError(`board "${boardName}": upgrade key ${k.slice(0, 12)}…: ${(e as Error).message}`);
+    }
+  }
   if (profile.name !== boardName) {
     throw new BoardProfileError(`board "${boardName}": profile says its name is "${profile.name}"`);
   }
@@ -151,5 +169,6 @@ function resolvePaths(p: BoardProfile, varDir: string): BoardProfile {
     sata: p.sata.map((b) => ({ ...b, path: r(b.path) })),
     watchdog: rn(p.watchdog),
     leds: p.leds.map((l) => ({ ...l, path: r(l.path) })),
+    upgrade: p.upgrade && { ...p.upgrade, root: r(p.upgrade.root) },
   };
 }

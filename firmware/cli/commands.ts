@@ -16,6 +16,7 @@ import { FirmwareError, firmwareVersion, runFirmware } from '../main.js';
 import { diskCommand } from './disk.js';
 import { formatStatus, type StatusReply } from './format.js';
 import { recCommand, shieldRelativeTimes } from './rec.js';
+import { upgradeCommand } from './upgrade.js';
 import { UserError } from './user-error.js';
 
 export { UserError };
@@ -35,6 +36,8 @@ const USAGE = `usage: dvr <command> [options]
   disk check BAY [--json]                            read-only check of a disk's headers, index and catalog
   rec list CHANNEL FROM TO [--json]                  recordings, gaps and locks (times: ISO 8601, now, -10m, -2h)
   rec export CHANNEL FROM TO FILE [--fragmented]     write a time range as an MP4 file
+  upgrade status [--json]                            firmware slots: running, current, previous version
+  upgrade rollback                                   make the previous version current again (runs from the next start)
 
 common options: --board NAME (default $DVR_BOARD, /etc/dvr/board, or sim), --var DIR (default $DVR_VAR or var/)`;
 
@@ -135,6 +138,8 @@ export async function main(argv: string[]): Promise<number> {
       return diskCommand(sub, rest, values, socket);
     case 'rec':
       return recCommand(sub, rest, values, socket);
+    case 'upgrade':
+      return upgradeCommand(sub, rest, values, board, socket);
     default:
       throw new UserError(`unknown command "${cmd}"\n${USAGE}`, 2);
   }

@@ -13,6 +13,13 @@ export interface JpegFetchOptions {
 
 export class SnapshotError extends Error {
   override name = 'SnapshotError';
+  constructor(
+    message: string,
+    /** True when the channel has no picture to give at all (no source, not running), rather than a camera failing. */
+    readonly unavailable = false,
+  ) {
+    super(message);
+  }
 }
 
 interface Answer {

@@ -22,7 +22,8 @@ export type AuditAction =
   | 'restart'
   | 'config-restored'
   | 'token-created'
-  | 'token-revoked';
+  | 'token-revoked'
+  | 'firmware-upgrade';
 
 export interface AuditRecord {
   t: string;

@@ -8,6 +8,8 @@ import type { Service, ServiceStatus } from '../core/service.js';
 import type { ConfigStore } from '../config/store.js';
 import { addAuthRoutes } from './api/auth-routes.js';
 import { addChannelRoutes } from './api/channel-routes.js';
+import { addSnapshotRoutes } from './api/snapshot-routes.js';
+import type { LiveSnapshots } from '../snapshots/live.js';
 import { addConfigRoutes } from './api/config-routes.js';
 import { AuditLog } from './audit.js';
 import { LoginGuard } from './auth/login-guard.js';
@@ -23,6 +25,8 @@ import { addMqttRoutes } from './api/mqtt-routes.js';
 import { addEventRoutes } from './api/event-routes.js';
 import { addConsoleRoutes, type ConsolePopup } from './api/console-routes.js';
 import { addSystemRoutes } from './api/system-routes.js';
+import { addUpgradeRoutes } from './api/upgrade-routes.js';
+import type { Upgrader } from '../upgrade/installer.js';
 import type { EventJournal } from '../events/journal.js';
 import { rightsOn } from './auth/roles.js';
 import { LiveView, type LiveSources } from './live/live-view.js';
@@ -56,6 +60,8 @@ export interface WebServiceDeps {
   passwords?: PasswordHooks;
   /** The channels' live frames, for the page's live view (none: the live view answers 404). */
   live?: () => LiveSources | undefined;
+  /** Channels' pictures for viewing, where the browser cannot play the stream (none: the snapshot route answers 503). */
+  snapshots?: () => Pick<LiveSnapshots, 'take'> | undefined;
   /** The recording store, for the timeline, playback and export (none: those answer 503). */
   store?: () => RingStore | undefined;
   /** The disk tools behind `dvr disk`, for the storage page (none: 503). */
@@ -74,6 +80,8 @@ export interface WebServiceDeps {
   logs?: () => LogRecord[];
   /** Restarts the firmware or the board (none: restart answers 503, a factory reset applies at the next start). */
   restart?: { kind: RestartKind; run: () => void };
+  /** Installs uploaded firmware bundles (none: the board takes no upgrade, the upgrade routes say so). */
+  upgrader?: () => Upgrader | undefined;
   /** Finding and checking ONVIF cameras for the add-camera page (default: the real WS-Discovery on the LAN). */
   onvif?: OnvifRouteOptions;
   /** Where the built page is (default: page/ beside this module). */
@@ -141,6 +149,7 @@ export class WebService implements Service {
     const ptz = () => this.deps.ptz?.();
     addChannelRoutes(router, { config: this.deps.config, hasPtz: (c) => ptz()?.domeOfChannel(c) !== undefined });
     addPtzRoutes(router, { ptz, audit });
+    addSnapshotRoutes(router, { config, snapshots: () => this.deps.snapshots?.() });
     addEventRoutes(router, { events: () => this.deps.events?.(), channels: channelIds });
     addConsoleRoutes(router, { popups: () => this.deps.popups });
     addSystemRoutes(router, { config: this.deps.config, audit, clock, version: this.deps.version ?? 'dev', board: this.deps.board ?? 'unknown', logs: () => this.deps.logs?.() ?? [] });
@@ -157,6 +166,7 @@ export class WebService implements Service {
       },
       ...(this.deps.restart ? { restart: this.deps.restart } : {}),
     });
+    addUpgradeRoutes(router, { audit, version: this.deps.version ?? 'dev', upgrader: () => this.deps.upgrader?.(), ...(this.deps.restart ? { restart: this.deps.restart } : {}) });
     addOpenApiRoute(router, this.deps.version ?? 'dev');
     addRecordingRoutes(router, { store, clock, audit, channels: channelIds });
     addDiskRoutes(router, { disks: () => this.deps.disks?.(), audit });
@@ -180,6 +190,8 @@ export class WebService implements Service {
       s.requestTimeout = 30_000;
       s.maxHeadersCount = 64;
     }
+    // A firmware bundle of hundreds of MiB over a slow LAN; the router holds every other body to 30 s itself.
+    https.requestTimeout = 30 * 60_000;
     this.servers = [https, http];
     const real = await Promise.all([listen(https, httpsPort, host), listen(http, httpPort, host)]);
     this.ports = { https: real[0], http: real[1] };

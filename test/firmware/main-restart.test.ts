@@ -2,23 +2,9 @@
 // process stays, stops every service and starts again from its files.
 import t from 'tap';
 import { mkdtempSync } from 'node:fs';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dvr, freePort, health, startFirmware, waitFor } from '../helpers/firmware.js';
-
-/** HTTPS to the box; its first-boot certificate is accepted as a user would, once. */
-function call(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: unknown) {
-  return new Promise<{ status: number; json: any; cookie: string }>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, rejectUnauthorized: false, headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) } }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode!, json: text ? JSON.parse(text) : null, cookie: String(res.headers['set-cookie']?.[0] ?? '').split(';')[0]! }));
-    });
-    req.on('error', reject);
-    req.end(body ? JSON.stringify(body) : undefined);
-  });
-}
+import { boxCall as call, dvr, freePort, health, loginWhenBack, startFirmware, waitFor } from '../helpers/firmware.js';
 
 t.test('restart from the page: the same settings come back; factory reset: first boot again where the installer can reach it', async (t) => {
   const varDir = mkdtempSync(join(tmpdir(), 'dvr-var-'));
@@ -42,15 +28,7 @@ t.test('restart from the page: the same settings come back; factory reset: first
   t.equal(r.status, 202, 'restart accepted');
   await waitFor('the firmware to say it restarts', async () => fw.logs.some((l) => l.includes('restarting the firmware')), 10_000);
   // Sessions live in memory: the restarted firmware asks for a login again.
-  const back = await waitFor(
-    'the firmware back',
-    async () => {
-      const l = await call(https, 'POST', '/api/v1/login', {}, { name: 'installer', password: 'Install-Er-2026' }).catch(() => null);
-      return l?.status === 200 && l;
-    },
-    60_000,
-  );
-  const again = { cookie: back.cookie, 'x-csrf-token': back.json.csrf as string };
+  const again = await loginWhenBack(https, 'installer', 'Install-Er-2026');
   const sys = (await call(https, 'GET', '/api/v1/system', again)).json as { uptimeS: number; name: string };
   t.ok(sys.uptimeS < before.uptimeS + 2, `a new firmware runs (uptime ${sys.uptimeS} s, was ${before.uptimeS} s before the wait)`);
   t.equal(sys.name, 'Shop front', 'with the same settings');

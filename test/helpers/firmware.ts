@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
+import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { spawnTs } from './ts-child.js';
@@ -104,4 +105,30 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
 export async function health(port: number): Promise<{ status: number; body: unknown }> {
   const res = await fetch(`http://127.0.0.1:${port}/healthz`);
   return { status: res.status, body: await res.json() };
+}
+
+/** HTTPS to the box; its first-boot certificate is accepted as a user would, once. */
+export function boxCall(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: unknown) {
+  return new Promise<{ status: number; json: any; cookie: string }>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path, rejectUnauthorized: false, headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) } }, (res) => {
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode!, json: text ? JSON.parse(text) : null, cookie: String(res.headers['set-cookie']?.[0] ?? '').split(';')[0]! }));
+    });
+    req.on('error', reject);
+    req.end(body ? JSON.stringify(body) : undefined);
+  });
+}
+
+/** Logs in once the box answers again (after a restart); the session's headers. */
+export async function loginWhenBack(port: number, name: string, password: string): Promise<{ cookie: string; 'x-csrf-token': string }> {
+  const back = await waitFor(
+    'the firmware back',
+    async () => {
+      const l = await boxCall(port, 'POST', '/api/v1/login', {}, { name, password }).catch(() => null);
+      return l?.status === 200 && l;
+    },
+    60_000,
+  );
+  return { cookie: back.cookie, 'x-csrf-token': back.json.csrf as string };
 }

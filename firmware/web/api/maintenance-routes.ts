@@ -35,7 +35,7 @@ function describe(m: TlsMaterial) {
 }
 
 // The reply must reach the browser before the services it came through stop.
-const AFTER_REPLY_MS = 300;
+export const AFTER_REPLY_MS = 300;
 
 /**
  * The HTTPS certificate (shown, replaced by an uploaded one without a

@@ -15,6 +15,7 @@ export function openApiDocument(routes: Route<unknown>[], version: string): Reco
       'x-access': r.access,
       ...(params.length ? { parameters: params } : {}),
       ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: r.body.toJsonSchema() } } } } : {}),
+      ...(r.stream ? { requestBody: { required: true, content: { [r.stream.contentType]: { schema: { type: 'string', format: 'binary', maxLength: r.stream.maxBytes } } } } } : {}),
       ...(open ? { security: [] } : {}),
       responses: {
         default: { description: 'JSON; errors are {"error":{"code","message"}}', content: { 'application/json': { schema: { type: 'object' } } } },

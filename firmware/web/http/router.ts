@@ -38,6 +38,8 @@ export interface Route<B = unknown> {
   /** Validates the JSON body; routes without it refuse a body. */
   body?: Schema<B>;
   maxBodyBytes?: number;
+  /** The handler reads the body from `req` itself (an upload too big to hold): its content type and size limit. */
+  stream?: { contentType: string; maxBytes: number };
   summary: string;
   /** Returns a reply, or undefined when it wrote the response itself (downloads, streams). */
   handler: (ctx: RequestContext<B>) => Promise<Reply | undefined>;
@@ -52,6 +54,12 @@ export interface Authenticator {
 
 const PARAM = /^[A-Za-z0-9._-]{1,128}$/;
 const DEFAULT_MAX_BODY = 64 * 1024;
+/**
+ * How long an ordinary body may take to arrive. The HTTPS server's own
+ * request timeout is long enough for a firmware upload; every other route
+ * keeps a short one here, so a body trickled in cannot hold a connection.
+ */
+export const BODY_DEADLINE_MS = 30_000;
 
 interface Compiled {
   route: Route<unknown>;
@@ -64,6 +72,7 @@ export class Router {
   constructor(
     private readonly auth: Authenticator,
     private readonly log: Logger,
+    private readonly bodyDeadlineMs = BODY_DEADLINE_MS,
   ) {}
 
   add<B>(route: Route<B>): void {
@@ -140,15 +149,26 @@ export class Router {
   }
 
   private async readBody(req: IncomingMessage, route: Route<unknown>): Promise<unknown> {
-    const max = route.maxBodyBytes ?? DEFAULT_MAX_BODY;
+    const max = route.stream?.maxBytes ?? route.maxBodyBytes ?? DEFAULT_MAX_BODY;
     const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > max) throw new HttpError(413, 'too-large', `body over ${max} bytes`);
+    if (declared > max) throw new HttpError(413, 'too-large', `body over ${max} bytes`, { connection: 'close' });
+    if (route.stream) {
+      if ((req.headers['content-type'] ?? '').split(';')[0]!.trim() !== route.stream.contentType) {
+        throw new HttpError(415, 'unsupported-media-type', `send the file as ${route.stream.contentType}`);
+      }
+      return undefined;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > max) throw new HttpError(413, 'too-large', `body over ${max} bytes`);
-      chunks.push(chunk as Buffer);
+    const late = setTimeout(() => req.destroy(), this.bodyDeadlineMs);
+    try {
+      for await (const chunk of req) {
+        size += (chunk as Buffer).length;
+        if (size > max) throw new HttpError(413, 'too-large', `body over ${max} bytes`);
+        chunks.push(chunk as Buffer);
+      }
+    } finally {
+      clearTimeout(late);
     }
     if (!route.body) {
       if (size > 0) throw badRequest('this request takes no body');

@@ -176,7 +176,9 @@ function liveView(channels: Channel[], editPresets: boolean): void {
     video.muted = true;
     const state = h('span', { class: 'state' });
     const t = h('div', { class: 'tile', 'data-channel': c.id, 'data-stream': stream, title: single ? 'Click: back to the grid; wheel: zoom' : 'Click: this channel alone' }, video, h('span', { class: 'label' }, c.name), state);
-    const player = new LivePlayer(video, `/api/v1/live/${encodeURIComponent(c.id)}/${stream}`, (s) => (state.textContent = s));
+    const base = `/api/v1/live/${encodeURIComponent(c.id)}`;
+    // A main stream the browser cannot play (H.265) gives way to the sub stream, where there is one.
+    const player = new LivePlayer(video, `${base}/${stream}`, (s) => (state.textContent = s), { live: true, ...(stream === 'main' && c.sub ? { substitute: `${base}/sub` } : {}) });
     players.push(player);
     player.start();
     t.addEventListener('click', () => {

@@ -1,6 +1,9 @@
 // One live stream into one <video>: fragmented MP4 from the box's live
 // WebSocket appended to a Media Source Extensions SourceBuffer, kept near the
-// live edge, reconnecting after a drop.
+// live edge, reconnecting after a drop. A live stream the browser cannot
+// play (H.265) falls back to the channel's sub stream, else to snapshots.
+
+import { SnapshotView } from './snapshot-view.js';
 
 interface LiveInit {
   type: 'init';
@@ -17,7 +20,12 @@ export interface PlayerOptions {
   live: boolean;
   /** Playback: the wall-clock time (µs) to show first (the stream starts at the keyframe before it). */
   seekUs?: number;
+  /** Live: the stream to play instead when this one's codec does not play here (the channel's sub stream). */
+  substitute?: string;
 }
+
+/** "H.264", "H.265" as people write them. */
+const codecName = (codec: string) => codec.replace(/^h(26[45])$/i, 'H.$1').toUpperCase();
 
 export class LivePlayer {
   private ws: WebSocket | undefined;
@@ -32,6 +40,11 @@ export class LivePlayer {
   /** Paused by the user (playback): the stream keeps coming, the picture stays. */
   held = false;
   private seekPending = false;
+  /** Showing the substitute stream: its status says why. */
+  private substituted = false;
+  private snapshots: SnapshotView | undefined;
+  /** The socket path connected to: `path`, or the substitute. */
+  private current = '';
 
   constructor(
     private readonly video: HTMLVideoElement,
@@ -47,6 +60,8 @@ export class LivePlayer {
 
   start(): void {
     this.stopped = false;
+    this.substituted = false;
+    this.current = this.path;
     this.connect();
   }
 
@@ -55,15 +70,18 @@ export class LivePlayer {
     window.clearTimeout(this.retry);
     this.ws?.close();
     this.ws = undefined;
+    this.snapshots?.stop();
+    this.snapshots = undefined;
     this.detach();
   }
 
   private connect(): void {
-    const ws = new WebSocket(`wss://${location.host}${this.path}`);
+    const ws = new WebSocket(`wss://${location.host}${this.current}`);
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
     this.status('connecting…');
     ws.onmessage = (e: MessageEvent<string | ArrayBuffer>) => {
+      if (this.ws !== ws) return;
       if (typeof e.data !== 'string') return this.append(e.data);
       const m = JSON.parse(e.data) as Message;
       if (m.type === 'init') return this.init(m);
@@ -79,11 +97,7 @@ export class LivePlayer {
 
   private init(m: LiveInit): void {
     this.detach();
-    if (!('MediaSource' in window) || !MediaSource.isTypeSupported(m.mime)) {
-      // H.265 main streams: browsers do not decode them; the grid uses the H.264 sub stream.
-      this.status(`${m.video.codec.toUpperCase()} does not play in this browser${m.video.codec === 'h265' ? ': set the camera\'s sub stream to H.264' : ''}`);
-      return;
-    }
+    if (!('MediaSource' in window) || !MediaSource.isTypeSupported(m.mime)) return this.unplayable(m);
     const source = new MediaSource();
     this.source = source;
     this.startUs = m.startUs;
@@ -101,11 +115,29 @@ export class LivePlayer {
         buffer.mode = 'segments';
         buffer.addEventListener('updateend', () => this.pump());
         this.buffer = buffer;
-        this.status(`${m.video.codec.toUpperCase()}${m.video.width ? ` ${m.video.width}×${m.video.height}` : ''}`);
+        this.status(`${codecName(m.video.codec)}${m.video.width ? ` ${m.video.width}×${m.video.height}` : ''}${this.substituted ? ' (sub stream: the main stream does not play in this browser)' : ''}`);
         this.pump();
       },
       { once: true },
     );
+  }
+
+  /** A stream this browser cannot decode: the substitute stream if there is one, else snapshots (live) or a note (playback). */
+  private unplayable(m: LiveInit): void {
+    const why = 'MediaSource' in window ? `${codecName(m.video.codec)} does not play in this browser` : 'This browser cannot play live video (no Media Source Extensions)';
+    const ws = this.ws;
+    // Nothing of this stream can be shown: stop it, freeing the box's viewer slot and the LAN.
+    this.ws = undefined;
+    ws?.close();
+    if (this.opts.substitute && !this.substituted) {
+      this.substituted = true;
+      this.current = this.opts.substitute;
+      return this.connect();
+    }
+    const channel = this.opts.live ? /^\/api\/v1\/live\/([^/]+)\//.exec(this.current)?.[1] : undefined;
+    if (channel === undefined) return this.status(why);
+    const hint = m.video.codec === 'h265' && 'MediaSource' in window ? " — set the camera's sub stream to H.264 for video" : '';
+    this.snapshots = new SnapshotView(this.video, `/api/v1/channels/${channel}/snapshot.jpg`, `${why}: snapshots every second${hint}`, this.status);
   }
 
   private append(data: ArrayBuffer): void {

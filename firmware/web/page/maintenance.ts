@@ -1,7 +1,8 @@
 // The maintenance tab's heavier half: the HTTPS certificate (shown, replaced
-// by an uploaded PEM pair), restart, and factory reset. Each asks before it
-// acts; a restart or reset then waits for the box and reloads the page.
-import { api, h } from './ui.js';
+// by an uploaded PEM pair), firmware upgrade, restart, and factory reset.
+// Each asks before it acts; an upgrade, restart or reset then waits for the
+// box and reloads the page.
+import { api, h, session } from './ui.js';
 
 interface Certificate {
   subject: string;
@@ -61,6 +62,87 @@ function certificatePart(note: HTMLElement): HTMLElement {
   );
 }
 
+interface UpgradeStatus {
+  running: string;
+  upgrade: { current: string | null; previous: string | null; trustedKeys: string[] } | null;
+  maxBytes: number;
+}
+
+/** POSTs the bundle with XMLHttpRequest: fetch cannot report upload progress. */
+function sendBundle(file: File, allowDowngrade: boolean, progress: HTMLProgressElement): Promise<{ note: string; restarting: string | null }> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', `/api/v1/system/upgrade${allowDowngrade ? '?allowDowngrade=true' : ''}`);
+    xhr.setRequestHeader('content-type', 'application/octet-stream');
+    if (session.csrf) xhr.setRequestHeader('x-csrf-token', session.csrf);
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable) progress.value = Math.round((100 * e.loaded) / e.total);
+    };
+    xhr.onload = () => {
+      type Answer = { note?: string; restarting?: string | null; error?: { message?: string } };
+      let body: Answer | null = null;
+      try {
+        body = JSON.parse(xhr.responseText) as Answer;
+      } catch {
+        // A proxy's or server's non-JSON error page: the status says enough.
+      }
+      if (xhr.status === 200 && body?.note) resolve({ note: body.note, restarting: body.restarting ?? null });
+      else reject(new Error(body?.error?.message ?? `the box answered HTTP ${xhr.status}`));
+    };
+    xhr.onerror = () => reject(new Error('the upload was cut off: the box may have refused it before the end; check the file and try again'));
+    xhr.send(file);
+  });
+}
+
+function upgradePart(note: HTMLElement): HTMLElement {
+  const info = h('p', { id: 'upgrade-status' }, 'reading the firmware slots…');
+  const file = h('input', { type: 'file', name: 'firmware-file', accept: '.bundle,.dvrfw,application/octet-stream' });
+  const downgrade = h('input', { type: 'checkbox', name: 'allow-downgrade' });
+  const progress = h('progress', { id: 'upgrade-progress', max: '100', value: '0', hidden: '' });
+  const upload = h('button', { type: 'button', id: 'upgrade' }, 'Upload and install');
+  let maxBytes = Infinity;
+  void api<UpgradeStatus>('GET', '/api/v1/system/upgrade').then(
+    (s) => {
+      maxBytes = s.maxBytes;
+      const u = s.upgrade;
+      if (!u) return void info.replaceChildren(`Firmware ${s.running}. This board takes no firmware upgrade.`);
+      const slots = [u.current && u.current !== s.running ? `version ${u.current} is installed and runs from the next restart` : '', u.previous ? `the previous version (${u.previous}) is kept for a rollback` : '']
+        .filter(Boolean)
+        .join('; ');
+      info.replaceChildren(`Firmware ${s.running}${slots ? `; ${slots}` : ''}.${u.trustedKeys.length ? '' : ' No signing key is trusted on this board: no upgrade is accepted.'}`);
+    },
+    (e: Error) => (info.textContent = e.message),
+  );
+  upload.addEventListener('click', () => {
+    const f = file.files?.[0];
+    if (!f) return void (note.textContent = 'choose the firmware bundle file');
+    if (f.size > maxBytes) return void (note.textContent = `this file is larger than the ${Math.floor(maxBytes / 1048576)} MiB a bundle may be`);
+    if (!confirm(`Install ${f.name}? The recorder restarts into the new firmware; recording stops for the time it takes.`)) return;
+    upload.disabled = true;
+    progress.hidden = false;
+    progress.value = 0;
+    note.textContent = 'uploading the firmware…';
+    sendBundle(f, downgrade.checked, progress).then(
+      (r) => {
+        note.textContent = r.note;
+        if (r.restarting) reloadWhenBack(note);
+      },
+      (e: Error) => {
+        note.textContent = e.message;
+        upload.disabled = false;
+        progress.hidden = true;
+      },
+    );
+  });
+  return h(
+    'section',
+    {},
+    h('h3', {}, 'Firmware upgrade'),
+    info,
+    h('div', { class: 'row' }, h('label', { class: 'inline' }, 'Bundle ', file), h('label', { class: 'inline' }, downgrade, ' allow an older version'), upload, progress),
+  );
+}
+
 function restartPart(note: HTMLElement): HTMLElement {
   const restart = h('button', { type: 'button', id: 'restart' }, 'Restart');
   restart.addEventListener('click', () => {
@@ -98,5 +180,5 @@ function restartPart(note: HTMLElement): HTMLElement {
 }
 
 export function maintenanceActions(note: HTMLElement): HTMLElement {
-  return h('div', { class: 'maintenance-actions' }, certificatePart(note), restartPart(note));
+  return h('div', { class: 'maintenance-actions' }, certificatePart(note), upgradePart(note), restartPart(note));
 }
