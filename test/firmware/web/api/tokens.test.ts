@@ -57,8 +57,11 @@ t.test('the OpenAPI document lists every route the box serves, with its access a
     const op = doc.paths[r.path.replace(/:(\w+)/g, '{$1}')]?.[r.method.toLowerCase()];
     t.ok(op, `${r.method} ${r.path} is documented`);
     t.equal(op?.['x-access'], r.access);
-    t.equal(op?.requestBody !== undefined, r.body !== undefined, `${r.method} ${r.path}: body documented exactly when it takes one`);
+    t.equal(op?.requestBody !== undefined, r.body !== undefined || r.stream !== undefined, `${r.method} ${r.path}: body documented exactly when it takes one`);
   }
   t.same(doc.paths['/api/v1/login']!.post!.security, [], 'public routes need no credentials');
+  t.same(Object.keys((doc.paths['/api/v1/system/upgrade']!.post!.requestBody as { content: object }).content), ['application/octet-stream'], 'an upload is documented as the raw file it takes');
+  t.match(doc.paths['/api/v1/users']!.post, { responses: { default: { content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } } } }, 'errors have their one documented shape');
+  t.match((doc as unknown as { components: { schemas: { Error: unknown } } }).components.schemas.Error, { required: ['error'], properties: { error: { required: ['code', 'message'] } } });
   t.match(doc.paths['/api/v1/users/{name}']!.patch, { requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { role: { enum: ['admin', 'operator', 'viewer'] } } } } } } });
 });
