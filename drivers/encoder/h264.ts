@@ -25,11 +25,11 @@ export function splitLengthPrefixed(data: Uint8Array): Uint8Array[] {
 
 /**
  * Annex B byte stream of one length-prefixed access unit (start codes
- * 00 00 00 01). With `params`, SPS and PPS are put in front (do that for
- * keyframes so a decoder can start there).
+ * 00 00 00 01). With `params`, (VPS,) SPS and PPS are put in front (do that
+ * for keyframes so a decoder can start there). H.265 data works the same.
  */
 export function annexB(data: Uint8Array, params?: ParameterSets): Uint8Array {
-  const head = params ? [...params.sps, ...params.pps] : [];
+  const head = params ? [...(params.vps ?? []), ...params.sps, ...params.pps] : [];
   const out = new Uint8Array(head.reduce((n, p) => n + 4 + p.length, 0) + data.length);
   let at = 0;
   for (const p of head) {

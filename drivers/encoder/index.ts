@@ -14,6 +14,7 @@ export type {
 export { EncoderError, type EncoderErrorCode } from './errors.js';
 export { createEncoder, encoderBackends, registerEncoderBackend, type EncoderBackendOptions, type EncoderFactory } from './registry.js';
 export { annexB, avcC, fromAnnexB, splitAnnexB, splitLengthPrefixed } from './h264.js';
+export { fromAnnexBH265, h265NalType, hvcC, isH265Irap } from './h265.js';
 export { rawFrameSize, resolvePlanes, RAW_FORMATS } from './raw.js';
 export { downscale2x, downscaledFormat, scalerEngine, yuyvToI420 } from './scale.js';
 export { JpegEncoder, type JpegOptions } from './jpeg.js';

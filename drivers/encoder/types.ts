@@ -64,12 +64,14 @@ export interface ParameterSets {
   /** NAL units without start code or length prefix. */
   sps: Uint8Array[];
   pps: Uint8Array[];
+  /** H.265 only: its video parameter sets, which go before SPS and PPS. */
+  vps?: Uint8Array[];
 }
 
 /** Matches firmware/media StreamInfo for a video stream. */
 export interface EncodedStreamInfo {
   codec: EncoderCodec;
-  /** avcC record body (AVCDecoderConfigurationRecord). */
+  /** avcC record body (AVCDecoderConfigurationRecord) for h264, hvcC (HEVCDecoderConfigurationRecord) for h265. */
   config: Uint8Array;
   width: number;
   height: number;

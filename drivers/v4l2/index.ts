@@ -22,6 +22,7 @@ export { CaptureStream, type CaptureOptions, type CaptureSource, type CaptureSta
 export type { CaptureBackend, CaptureEventInfo, WorkerConfig } from './capture-protocol.js';
 export { M2mDevice, type CodedFrame, type M2mConfig, type M2mReadiness } from './m2m.js';
 export { pollAsync } from './poll-async.js';
+export { PollThread, stopIdlePollThreads } from './poll-thread.js';
 export { LAYOUTS, layoutFor } from './layouts.js';
 export type { AbiLayout, ConstantName, IoctlName, StructName } from './spec.js';
 export * from './constants.js';

@@ -1,7 +1,8 @@
 // M2mDevice: a stateful memory-to-memory encoder (vicodec, Hantro, Venus,
 // bcm2835-codec, ...) as two queues on one node: OUTPUT takes raw frames in,
 // CAPTURE gives coded frames out. Every call is non-blocking; wait() polls on
-// koffi's thread pool. Enough for an encoder backend to drive:
+// the device's own PollThread, never on libuv's pool (which fs, dns and
+// crypto need). Enough for an encoder backend to drive:
 //
 //   configure -> start -> { acquireInput + queueInput | dequeueCoded + release }* -> drain -> close
 import { constants } from 'node:os';
@@ -20,7 +21,7 @@ import {
   V4L2_MEMORY_MMAP,
 } from './constants.js';
 import { type ExtControl, type Format, type Fraction, type OpenOptions, V4l2Device, type V4l2Event } from './device.js';
-import { pollAsync } from './poll-async.js';
+import { PollThread } from './poll-thread.js';
 import type { BufferQueue, MappedBuffer } from './queue.js';
 
 const { ENOTTY, EINVAL } = constants.errno;
@@ -76,6 +77,7 @@ export class M2mDevice {
   #freeInputs: number[] = [];
   #eos = false;
   #draining = false;
+  #poller: PollThread | undefined;
 
   private constructor(device: V4l2Device) {
     this.device = device;
@@ -154,6 +156,8 @@ export class M2mDevice {
     for (let i = 0; i < this.capture.count; i++) this.capture.queue(i);
     this.output.streamOn();
     this.capture.streamOn();
+    // The thread boots while the caller prepares its first frame.
+    this.#poller ??= PollThread.acquire();
   }
 
   /**
@@ -232,16 +236,31 @@ export class M2mDevice {
     return this.#eos;
   }
 
-  /** Wait (off the event loop) until something can be done; all false on timeout. */
+  /**
+   * Wait until something can be done; all false on timeout. Blocks neither
+   * the event loop nor libuv's pool: the poll() runs on this device's
+   * PollThread (taken by start() or the first wait, given back by close()).
+   */
   async wait(timeoutMs: number): Promise<M2mReadiness> {
-    const revents = await pollAsync(this.device.fd, POLLIN | POLLOUT | POLLPRI, timeoutMs);
+    const fd = this.device.fd; // throws once closed, before a thread is taken
+    this.#poller ??= PollThread.acquire();
+    const revents = await this.#poller.wait(fd, POLLIN | POLLOUT | POLLPRI, timeoutMs);
     return { coded: (revents & POLLIN) !== 0, input: (revents & POLLOUT) !== 0, event: (revents & POLLPRI) !== 0 };
   }
 
-  /** STREAMOFF, unmap and free both queues, close the node. */
+  /**
+   * STREAMOFF, unmap and free both queues, close the node. STREAMOFF wakes a
+   * poll() still pending on the PollThread (vb2 wakes its waiters), so the
+   * thread is free again at once and goes back for the next device.
+   */
   close(): void {
-    this.#output?.dispose();
-    this.#capture?.dispose();
-    this.device.close();
+    try {
+      this.#output?.dispose();
+      this.#capture?.dispose();
+      this.device.close();
+    } finally {
+      this.#poller?.release();
+      this.#poller = undefined;
+    }
   }
 }

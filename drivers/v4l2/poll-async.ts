@@ -1,7 +1,7 @@
 // poll(2) on koffi's worker pool: waits without blocking the event loop.
 // Each pending call occupies one libuv thread-pool thread (4 by default,
-// UV_THREADPOOL_SIZE), so keep timeouts short and calls few; CaptureStream's
-// dedicated worker is the tool for many long-lived streams.
+// UV_THREADPOOL_SIZE), so keep timeouts short and calls few. Drivers here
+// do not use it: CaptureStream has its own worker and M2mDevice a PollThread.
 import { libc } from '../libc/index.js';
 
 /** Wait up to timeoutMs for `events` on fd; resolves to revents (0 on timeout or EINTR). */

@@ -1,7 +1,11 @@
 // DvrService (service `dvr`): one ChannelRunner per enabled analog channel,
 // each with a DvrCameraSource (capture -> main + sub encoders), main and sub
 // streams into the recording store and out to live consumers, and per
-// channel video loss, motion and tamper on the sub picture.
+// channel video loss, motion and tamper on the sub picture. A change of a
+// channel's main or sub settings in the config (configChanged on the bus)
+// reopens the encoder of that stream only: the channel's capture, its other
+// stream, analytics, runner and the other channels carry on. Other analog
+// settings take effect at the next start.
 import { createEncoder as registryCreateEncoder, type Encoder, type EncoderBackendOptions } from '../../drivers/encoder/index.js';
 import { ChannelAnalytics } from '../analytics/monitor.js';
 import { isFlat, lumaStats } from '../analytics/luma.js';
@@ -12,7 +16,7 @@ import type { Service } from '../core/service.js';
 import type { StreamInfo, StreamKind } from '../media/types.js';
 import { ChannelRunner, type FrameSink } from './channel-runner.js';
 import { type CaptureOpener, openV4l2Capture, type VideoStandard } from './dvr-capture.js';
-import { DvrCameraSource, type DvrStreamSettings } from './dvr-source.js';
+import { DvrCameraSource, type DvrMainSettings, type DvrSubSettings } from './dvr-source.js';
 import { VideoLossMonitor } from './dvr-video-loss.js';
 import type { RecordingSink } from './nvr-service.js';
 
@@ -33,9 +37,9 @@ export interface DvrChannelConfig {
     /** v4l2-m2m: the encoder node. */
     device?: string;
   };
-  main: DvrStreamSettings;
+  main: DvrMainSettings;
   /** null: no sub stream (then motion runs on the main picture). */
-  sub: DvrStreamSettings | null;
+  sub: DvrSubSettings | null;
   motion: {
     enabled: boolean;
     /** 1..100, or per cell (22 x 18 = 396, row-major; 0 = masked). */
@@ -64,6 +68,8 @@ export interface DvrServiceDeps {
 }
 
 interface DvrChannel {
+  /** The channel's settings as running; main and sub follow the config. */
+  cfg: DvrChannelConfig;
   runner: ChannelRunner;
   loss: VideoLossMonitor;
   analytics: ChannelAnalytics;
@@ -74,10 +80,15 @@ export class DvrService implements Service {
   readonly name = 'dvr';
   readonly dependsOn = ['storage'] as const;
   private channels = new Map<string, DvrChannel>();
+  private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly d: DvrServiceDeps) {}
 
   async start(): Promise<void> {
+    this.unsubscribe?.();
+    this.unsubscribe = this.d.bus.on('configChanged', (e) => {
+      if (e.paths.some((p) => p === '' || p === 'dvrChannels' || p.startsWith('dvrChannels.'))) this.applyStreamSettings();
+    });
     for (const ch of this.d.channels()) {
       if (this.channels.has(ch.id)) {
         this.d.log.error('two DVR channels share an id: the second is ignored', { channel: ch.id });
@@ -111,7 +122,7 @@ export class DvrService implements Service {
       },
     };
     const make = this.d.createEncoder ?? registryCreateEncoder;
-    const state: DvrChannel = { loss, analytics } as DvrChannel;
+    const state: DvrChannel = { cfg: ch, loss, analytics } as DvrChannel;
     state.runner = new ChannelRunner({
       channel: ch.id,
       sink,
@@ -129,8 +140,8 @@ export class DvrService implements Service {
           open: this.d.openCapture ?? openV4l2Capture,
           // group: a channel's main and sub encoders share a worker thread (x264), so a frame's two encodes are one message.
           createEncoder: () => make(ch.encoder.backend, ch.encoder.device ? { device: ch.encoder.device } : { group: ch.id }),
-          main: ch.main,
-          sub: ch.sub,
+          main: state.cfg.main,
+          sub: state.cfg.sub,
           clock,
           onStatus: (bits) => loss.status(bits),
           onPicture: (p) => {
@@ -146,7 +157,25 @@ export class DvrService implements Service {
     return state;
   }
 
+  /**
+   * Running channels whose main or sub settings differ from the config's:
+   * their encoders reopen with the new ones (a channel between attempts
+   * takes them at its next attempt).
+   */
+  private applyStreamSettings(): void {
+    const now = new Map(this.d.channels().map((c) => [c.id, c]));
+    for (const [id, state] of this.channels) {
+      const next = now.get(id);
+      if (!next || (same(state.cfg.main, next.main) && same(state.cfg.sub, next.sub))) continue;
+      state.cfg = { ...state.cfg, main: next.main, sub: next.sub };
+      this.d.log.info('stream settings changed: reopening the encoders', { channel: id });
+      void state.source?.reconfigure(next.main, next.sub);
+    }
+  }
+
   async stop(): Promise<void> {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
     const all = [...this.channels.entries()];
     this.channels.clear();
     await Promise.all(
@@ -180,4 +209,8 @@ export class DvrService implements Service {
       frames: c.source?.stats.frames ?? 0,
     }));
   }
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }

@@ -3,27 +3,36 @@
 // treats it like an RTSP camera: one instance per attempt, a failure (device
 // gone, busy, bad format, bad buffer) closes it and the runner retries.
 //
-// Copies per frame between the capture buffer and each encoder's input:
-//   main: x264 reads the mmap()ed capture buffer in place (0); v4l2-m2m copies
-//         it once into the encoder's OUTPUT buffer (1).
-//   sub:  the scaler reads the capture buffer and writes the half-size picture
-//         (1, and it is 1/4 of the size); the encoder reads that in place.
-// The capture buffer goes back to the driver once the main encode settled.
+// Each stream is the captured picture (D1), or one (CIF) or two (QCIF) 2:1
+// passes of the scaler, at the capture's rate or fewer frames chosen by
+// timestamp (dvr-streams.ts). The CIF picture is made once per captured
+// frame whenever a stream or analytics needs it, and shared; QCIF is made
+// from it, only for the frames the sub stream keeps.
+//
+// Copies per frame a stream encodes, between the capture buffer and its
+// encoder's input (stats.copiesPerFrame): one per scaler pass (each writes a
+// picture 1/4 the size of what it reads), plus one where the encoder does
+// not read its input in place: x264 reads the mmap()ed capture buffer or the
+// scaled picture (0 more), v4l2-m2m copies it into its OUTPUT buffer (1).
+// So main D1: 0 (x264) or 1; CIF: 1 or 2; sub QCIF: 2 or 3.
+// The capture buffer goes back to the driver once the D1 encode settled
+// (at once when no stream encodes it), the scaled ones to their pools once
+// the encodes reading them settled.
 import { EventEmitter } from 'node:events';
-import { JpegEncoder, downscale2x, downscaledFormat, type Encoder, type EncoderConfig, type RawPicture } from '../../drivers/encoder/index.js';
+import { JpegEncoder, downscale2x, downscaledFormat, type CodedUnit, type Encoder, type RawPicture } from '../../drivers/encoder/index.js';
 import type { Frame as CaptureFrame } from '../../drivers/v4l2/index.js';
 import type { Clock } from '../core/clock.js';
 import type { LumaPlane } from '../analytics/luma.js';
 import { lumaOfYuyv } from '../analytics/luma.js';
 import type { Frame, StreamInfo, StreamKind } from '../media/types.js';
 import type { CaptureGeometry, CaptureHandle, CaptureOpener, CaptureRequest } from './dvr-capture.js';
+import { capturedPicture, encoderConfig, planStream, StreamPlanError, type DvrMainSettings, type DvrSubSettings, type StreamPlan } from './dvr-streams.js';
 import { SourceError, type FrameSource, type FrameSourceEvents } from './source.js';
 
-/** Encoder settings of one stream; size and fps come from the capture (sub: half of it). */
-export type DvrStreamSettings = Omit<EncoderConfig, 'width' | 'height' | 'fps' | 'inputFormat'>;
+export type { DvrMainSettings, DvrStreamSettings, DvrSubSettings } from './dvr-streams.js';
 
 export interface DvrPicture {
-  /** Luma of the sub-resolution picture (or of the main one without a sub stream). */
+  /** Luma of the CIF picture whenever one is made (a sub stream, or a CIF main), else of the captured one. */
   luma: LumaPlane;
   /** Frame time, µs since the epoch. */
   time: number;
@@ -34,8 +43,8 @@ export interface DvrSourceOptions {
   open: CaptureOpener;
   /** A new encoder for 'main' or 'sub' (the registry's createEncoder with the channel's backend). */
   createEncoder: (stream: 'main' | 'sub') => Encoder;
-  main: DvrStreamSettings;
-  sub: DvrStreamSettings | null;
+  main: DvrMainSettings;
+  sub: DvrSubSettings | null;
   clock: Clock;
   /** Each captured picture, synchronously, before its buffer goes back (video loss, motion, tamper). */
   onPicture?: (p: DvrPicture) => void;
@@ -50,7 +59,7 @@ export interface DvrSourceStats {
   dropped: number;
   starved: number;
   coded: { main: number; sub: number };
-  /** Copies of picture data per captured frame between capture buffer and encoder inputs (see the file comment). */
+  /** Copies of picture data per frame the stream encodes, between capture buffer and encoder input (see the file comment). */
   copiesPerFrame: { main: number; sub: number };
 }
 
@@ -58,10 +67,20 @@ export class DvrCameraSource extends EventEmitter<FrameSourceEvents> implements 
   #handle: CaptureHandle | undefined;
   #main: Encoder | undefined;
   #sub: Encoder | undefined;
+  #mainPlan: StreamPlan | undefined;
+  #subPlan: StreamPlan | null = null;
+  #settings: { main: DvrMainSettings; sub: DvrSubSettings | null };
+  /** Encoders being opened (start) or reopened (reconfigure): one at a time, in order. */
+  #ready: Promise<void> = Promise.resolve();
+  /** Streams whose encoder is being reopened: pictures still feed analytics, snapshots and the other stream. */
+  #paused = new Set<'main' | 'sub'>();
+  /** An encoder being configured, not yet the stream's. */
+  #opening: Encoder | undefined;
   #geometry: CaptureGeometry | undefined;
   #info = new Map<StreamKind, StreamInfo>();
   #pending = new Set<Promise<unknown>>();
-  #subPool: Uint8Array[] = [];
+  #halves: Uint8Array[] = [];
+  #quarters: Uint8Array[] = [];
   #scratch: Uint8Array | undefined;
   #stopped = false;
   #closed = false;
@@ -76,6 +95,7 @@ export class DvrCameraSource extends EventEmitter<FrameSourceEvents> implements 
 
   constructor(private readonly o: DvrSourceOptions) {
     super();
+    this.#settings = { main: o.main, sub: o.sub };
   }
 
   async start(): Promise<void> {
@@ -87,24 +107,95 @@ export class DvrCameraSource extends EventEmitter<FrameSourceEvents> implements 
     }
     const g = handle.geometry;
     this.#geometry = g;
-    const fps = g.fps.den === 1 ? g.fps.num : `${g.fps.num}/${g.fps.den}`;
     try {
-      this.#main = this.o.createEncoder('main');
-      await this.#main.configure({ ...this.o.main, width: g.width, height: g.height, fps, inputFormat: g.format });
-      this.stats.copiesPerFrame.main = this.#main.backend === 'x264' ? 0 : 1;
-      if (this.o.sub) {
-        this.#sub = this.o.createEncoder('sub');
-        await this.#sub.configure({ ...this.o.sub, width: g.width / 2, height: g.height / 2, fps, inputFormat: downscaledFormat(g.format) });
-        this.stats.copiesPerFrame.sub = this.#sub.backend === 'x264' ? 1 : 2;
-      }
+      await (this.#ready = this.#openEncoders(g));
     } catch (err) {
       await this.#teardown();
-      throw new SourceError(`encoder: ${(err as Error).message}`, 'protocol');
+      throw encoderError(err);
     }
     handle.stream.on('frame', (f) => this.#onFrame(f));
     handle.stream.on('error', (err) => this.#fail(err));
     handle.stream.on('end', () => this.#fail(new SourceError(`capture on ${this.o.capture.device} ended`, 'protocol')));
     this.#pollStatus();
+  }
+
+  /** Plans both streams on this capture and opens their encoders with the current settings. */
+  async #openEncoders(g: CaptureGeometry): Promise<void> {
+    await this.#openEncoder('main', g);
+    await this.#openEncoder('sub', g);
+  }
+
+  /** One stream's plan and encoder, swapped in together once the encoder is open (sub: none when it has no settings). */
+  async #openEncoder(stream: 'main' | 'sub', g: CaptureGeometry): Promise<void> {
+    const settings = this.#settings[stream];
+    const plan = settings ? planStream(g, settings.resolution ?? (stream === 'main' ? 'D1' : 'CIF'), settings.fps) : null;
+    let enc: Encoder | undefined;
+    if (settings && plan) {
+      enc = this.o.createEncoder(stream);
+      // Held where teardown finds it while it opens.
+      this.#opening = enc;
+      await enc.configure(encoderConfig(settings, plan, g.format));
+      this.#opening = undefined;
+    }
+    this.stats.copiesPerFrame[stream] = plan && enc ? plan.passes + (enc.backend === 'x264' ? 0 : 1) : 0;
+    if (stream === 'main') {
+      this.#main = enc;
+      this.#mainPlan = plan!;
+    } else {
+      this.#sub = enc;
+      this.#subPlan = plan;
+    }
+  }
+
+  /**
+   * New stream settings while the capture keeps running: the encoder of
+   * each stream whose settings differ is drained and opened again; the
+   * pictures captured meanwhile (tens of ms with x264) are not encoded on
+   * that stream, and the other stream carries on. Settings the encoder
+   * refuses close the source like any failure; the runner's next attempt
+   * uses them again, so the channel's state shows the refusal until the
+   * settings change.
+   */
+  reconfigure(main: DvrMainSettings, sub: DvrSubSettings | null): Promise<void> {
+    const changed = (['main', 'sub'] as const).filter((k) => JSON.stringify(this.#settings[k]) !== JSON.stringify(k === 'main' ? main : sub));
+    this.#settings = { main, sub };
+    // Not started yet: start() opens the encoders with these.
+    if (!this.#geometry || changed.length === 0) return Promise.resolve();
+    const run = this.#ready.catch(() => {}).then(() => this.#reopen(changed));
+    this.#ready = run;
+    return run;
+  }
+
+  async #reopen(streams: readonly ('main' | 'sub')[]): Promise<void> {
+    if (this.#stopped || this.#closed) return;
+    for (const stream of streams) this.#paused.add(stream);
+    await Promise.allSettled([...this.#pending]);
+    for (const stream of streams) {
+      const enc = stream === 'main' ? this.#main : this.#sub;
+      if (enc) await this.#closeEncoder(stream, enc, true);
+      if (this.#stopped || this.#closed) return;
+      try {
+        await this.#openEncoder(stream, this.#geometry!);
+      } catch (err) {
+        this.#fail(encoderError(err));
+        return;
+      }
+      this.#paused.delete(stream);
+    }
+  }
+
+  /** Closes a stream's encoder; `drain`: what it still holds is emitted first. */
+  async #closeEncoder(stream: 'main' | 'sub', enc: Encoder, drain: boolean): Promise<void> {
+    if (stream === 'main' && this.#main === enc) this.#main = undefined;
+    if (stream === 'sub' && this.#sub === enc) this.#sub = undefined;
+    if (drain) {
+      try {
+        this.#emitUnits(stream, enc, await enc.flush());
+      } catch {
+        // an encoder that cannot drain loses its last frames, not the channel
+      }
+    }
+    await enc.close().catch(() => {});
   }
 
   #pollStatus(): void {
@@ -116,17 +207,6 @@ export class DvrCameraSource extends EventEmitter<FrameSourceEvents> implements 
       return;
     }
     this.#statusTimer = this.o.clock.setTimeout(() => this.#pollStatus(), this.o.statusIntervalMs ?? 500);
-  }
-
-  /** The capture buffer as the encoders' raw picture: contiguous when unpadded, else planes with the driver's pitch. */
-  #picture(data: Buffer, g: CaptureGeometry): RawPicture {
-    const { width: w, height: h, bytesperline: bpl, format } = g;
-    if (format === 'yuyv') return bpl === w * 2 ? data.subarray(0, w * h * 2) : { planes: [data], strides: [bpl] };
-    if (bpl === w) return data.subarray(0, (w * h * 3) / 2);
-    const y = data.subarray(0, bpl * h);
-    if (format === 'nv12') return { planes: [y, data.subarray(bpl * h)], strides: [bpl, bpl] };
-    const c = bpl / 2;
-    return { planes: [y, data.subarray(bpl * h, bpl * h + (c * h) / 2), data.subarray(bpl * h + (c * h) / 2)], strides: [bpl, c, c] };
   }
 
   #onFrame(f: CaptureFrame): void {
@@ -153,14 +233,29 @@ export class DvrCameraSource extends EventEmitter<FrameSourceEvents> implements 
     const pts = Math.max(this.#lastPts + 1, f.timestampUs - this.#t0);
     this.#lastPts = pts;
     const time = this.#wallBase + pts;
-    const raw = this.#picture(data, g);
+    const raw = capturedPicture(data, g);
     if (this.#snapshotWaiters.length) this.#snapshot(raw, g);
+    const mainPlan = this.#mainPlan!;
+    const subPlan = this.#subPlan;
+    const main = this.#paused.has('main') ? undefined : this.#main;
+    const sub = this.#paused.has('sub') ? undefined : this.#sub;
+    const hw = g.width / 2;
+    const hh = g.height / 2;
+    let half: Uint8Array | undefined;
+    if (subPlan || mainPlan.passes > 0) {
+      half = this.#halves.pop() ?? new Uint8Array((hw * hh * 3) / 2);
+      downscale2x(raw, g.format, g.width, g.height, half);
+    }
+    const takeMain = main !== undefined && (mainPlan.gate?.keep(pts) ?? true);
+    const takeSub = sub !== undefined && subPlan !== null && (subPlan.gate?.keep(pts) ?? true);
+    let quarter: Uint8Array | undefined;
+    if (takeSub && subPlan!.passes === 2) {
+      quarter = this.#quarters.pop() ?? new Uint8Array((hw * hh * 3) / 8);
+      downscale2x(half!, downscaledFormat(g.format), hw, hh, quarter);
+    }
     let luma: LumaPlane;
-    let subRaw: Uint8Array | undefined;
-    if (this.#sub) {
-      subRaw = this.#subPool.pop() ?? new Uint8Array(((g.width / 2) * (g.height / 2) * 3) / 2);
-      downscale2x(raw, g.format, g.width, g.height, subRaw);
-      luma = { data: subRaw, width: g.width / 2, height: g.height / 2, stride: g.width / 2 };
+    if (half) {
+      luma = { data: half, width: hw, height: hh, stride: hw };
     } else if (g.format === 'yuyv') {
       luma = lumaOfYuyv(data, g.width, g.height, g.bytesperline, this.#scratch);
       this.#scratch = luma.data;
@@ -172,14 +267,32 @@ export class DvrCameraSource extends EventEmitter<FrameSourceEvents> implements 
     } catch {
       // analytics must never stop the recording
     }
-    const main = this.#track(
-      this.#main!.encode(raw, pts).then((units) => this.#emitUnits('main', this.#main!, units)),
-    );
-    void main.finally(() => f.release());
-    if (this.#sub && subRaw) {
-      const buf = subRaw;
-      void this.#track(this.#sub.encode(buf, pts).then((units) => this.#emitUnits('sub', this.#sub!, units))).finally(() => this.#subPool.push(buf));
+    const readingCapture: Promise<void>[] = [];
+    const readingHalf: Promise<void>[] = [];
+    if (takeMain) {
+      const done = this.#encode('main', main!, mainPlan.passes === 0 ? raw : half!, pts);
+      (mainPlan.passes === 0 ? readingCapture : readingHalf).push(done);
     }
+    if (takeSub) {
+      const done = this.#encode('sub', sub!, quarter ?? half!, pts);
+      if (quarter) {
+        const q = quarter;
+        void done.finally(() => this.#quarters.push(q));
+      } else {
+        readingHalf.push(done);
+      }
+    }
+    if (readingCapture.length) void Promise.all(readingCapture).finally(() => f.release());
+    else f.release();
+    if (half) {
+      const h = half;
+      if (readingHalf.length) void Promise.all(readingHalf).finally(() => this.#halves.push(h));
+      else this.#halves.push(h);
+    }
+  }
+
+  #encode(stream: 'main' | 'sub', enc: Encoder, picture: RawPicture, pts: number): Promise<void> {
+    return this.#track(enc.encode(picture, pts).then((units) => this.#emitUnits(stream, enc, units)));
   }
 
   /**
@@ -226,7 +339,7 @@ export class DvrCameraSource extends EventEmitter<FrameSourceEvents> implements 
     return tracked;
   }
 
-  #emitUnits(stream: 'main' | 'sub', enc: Encoder, units: { ptsUs: number; keyframe: boolean; data: Uint8Array }[]): void {
+  #emitUnits(stream: 'main' | 'sub', enc: Encoder, units: CodedUnit[]): void {
     if (this.#closed || units.length === 0) return;
     const info = enc.streamInfo();
     const prev = this.#info.get(stream);
@@ -257,11 +370,14 @@ export class DvrCameraSource extends EventEmitter<FrameSourceEvents> implements 
     handle?.stream.removeAllListeners('error');
     handle?.stream.on('error', () => {});
     await handle?.close().catch(() => {});
-    // Encodes in flight hold capture buffers: let them settle, then free the encoders.
+    // Encoders being reopened must be there to be closed; encodes in flight hold capture buffers: let them settle, then free the encoders.
+    await this.#ready.catch(() => {});
     await Promise.allSettled([...this.#pending]);
-    const encoders = [this.#main, this.#sub];
-    this.#main = this.#sub = undefined;
-    await Promise.allSettled(encoders.map((e) => e?.close()));
+    const encoders = [['main', this.#main], ['sub', this.#sub]] as const;
+    const opening = this.#opening;
+    this.#opening = undefined;
+    await opening?.close().catch(() => {});
+    await Promise.allSettled(encoders.map(([stream, enc]) => enc && this.#closeEncoder(stream, enc, false)));
     this.#jpeg?.close();
     this.#jpeg = undefined;
     const waiters = this.#snapshotWaiters;
@@ -275,6 +391,11 @@ export class DvrCameraSource extends EventEmitter<FrameSourceEvents> implements 
     this.#stopped = true;
     if (!wasClosed) await this.#teardown();
   }
+}
+
+function encoderError(err: unknown): SourceError {
+  const message = err instanceof Error ? err.message : String(err);
+  return new SourceError(err instanceof StreamPlanError ? message : `encoder: ${message}`, 'protocol');
 }
 
 function sameInfo(a: StreamInfo, b: StreamInfo): boolean {

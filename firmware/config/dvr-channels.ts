@@ -1,31 +1,70 @@
 // The `dvrChannels` section: analog cameras on the board's capture cards.
 // Which capture nodes and which encoder the board has is the board profile's
 // business (capture[], encoder); this says how each input is recorded.
-import { array, boolean, int, nullable, object, oneOf, string, type Infer } from '../core/schema.js';
+import { array, boolean, int, nullable, object, oneOf, SchemaError, string, type Infer, type Schema } from '../core/schema.js';
 import type { DvrChannelConfig } from '../channels/dvr-service.js';
 import { channelRecordingSchema } from './recording.js';
 
 /** The motion grid (firmware/analytics/motion.ts): 22 x 18 cells. */
 const CELLS = 22 * 18;
 
-const streamSchema = (bitrateKbps: number, gop: number) =>
+/** Frame rates of the video standards: a stream cannot have more frames than the capture. */
+const STANDARD_FPS = { pal: 25, ntsc: 30 } as const;
+
+const streamSchema = <const R extends readonly string[]>(resolutions: R, resolution: R[number], sizes: string, bitrateKbps: number, gop: number) =>
   object({
     codec: oneOf(['h264', 'h265'] as const).default('h264'),
+    resolution: oneOf(resolutions).default(resolution).describe(sizes),
+    fps: nullable(int({ min: 1, max: STANDARD_FPS.ntsc }))
+      .default(null)
+      .describe('frames per second, at most 25 (PAL) or 30 (NTSC); fewer are picked evenly from the captured ones and cost the encoder less. Empty: every captured frame'),
     bitrateKbps: int({ min: 32, max: 20_000 }).default(bitrateKbps),
     rateControl: oneOf(['cbr', 'vbr'] as const).default('vbr'),
-    gop: int({ min: 1, max: 600 }).default(gop).describe('keyframe interval in frames; playback seeks to keyframes'),
+    gop: int({ min: 1, max: 600 }).default(gop).describe("keyframe interval in this stream's frames (at its fps); playback seeks to keyframes"),
     profile: oneOf(['baseline', 'main', 'high'] as const).default('main'),
   });
 
-export const dvrChannelSchema = object({
+const mainSchema = streamSchema(['D1', 'CIF'] as const, 'D1', 'D1: the captured picture (704 x 576 PAL, 704 x 480 NTSC); CIF: half of it each way (352 x 288, 352 x 240)', 2048, 50);
+const subSchema = streamSchema(['CIF', 'QCIF'] as const, 'CIF', 'CIF: half the captured picture each way (352 x 288 PAL, 352 x 240 NTSC); QCIF: a quarter (176 x 144, 176 x 120)', 384, 50);
+
+/**
+ * `inner`, then `rule` on its value when it had no issue of its own: checks
+ * across fields (a stream's fps against the channel's standard) that one
+ * field's schema cannot see. The JSON Schema is inner's.
+ */
+function refined<T>(inner: Schema<T>, rule: (value: T, path: string, issues: string[]) => void): Schema<T> {
+  const check = (value: unknown, path: string, issues: string[]): T => {
+    const before = issues.length;
+    const out = inner.check(value, path, issues);
+    if (issues.length === before) rule(out, path, issues);
+    return out;
+  };
+  return {
+    check,
+    ...(inner.fallback ? { fallback: inner.fallback } : {}),
+    ...(inner.isObject ? { isObject: inner.isObject } : {}),
+    parse(value) {
+      const issues: string[] = [];
+      const out = check(value, '', issues);
+      if (issues.length > 0) throw new SchemaError(issues);
+      return out;
+    },
+    toJsonSchema: () => inner.toJsonSchema(),
+    default: (value) => refined(inner.default(value), rule),
+    optional: () => refined<T | undefined>(inner.optional(), (v, p, i) => v !== undefined && rule(v, p, i)),
+    describe: (text) => refined(inner.describe(text), rule),
+  };
+}
+
+const channelSchema = object({
   id: string({ min: 1, max: 32, pattern: /^[a-z0-9][a-z0-9_-]*$/ }).describe('stable id used in topics, URLs and the store'),
   name: string({ min: 1, max: 64 }),
   enabled: boolean().default(true),
   device: string({ min: 1, max: 128, pattern: /^\/dev\/[A-Za-z0-9_./-]+$/ }).describe('capture node, e.g. /dev/video0'),
   input: int({ min: 0, max: 63 }).default(0).describe("the card's input (VIDIOC_S_INPUT index)"),
   standard: oneOf(['auto', 'pal', 'ntsc'] as const).default('auto'),
-  main: streamSchema(2048, 50),
-  sub: nullable(streamSchema(384, 50)).default({ codec: 'h264', bitrateKbps: 384, rateControl: 'vbr', gop: 50, profile: 'main' }).describe('null: no sub stream'),
+  main: mainSchema,
+  sub: nullable(subSchema).default(subSchema.parse({})).describe('null: no sub stream'),
   motion: object({
     enabled: boolean().default(true),
     sensitivity: int({ min: 1, max: 100 }).default(50),
@@ -36,6 +75,14 @@ export const dvrChannelSchema = object({
   }),
   tamper: object({ enabled: boolean().default(true) }),
   recording: channelRecordingSchema,
+});
+
+export const dvrChannelSchema = refined(channelSchema, (c, path, issues) => {
+  if (c.standard === 'auto') return; // known once captured: a rate above the signal's takes every frame
+  const most = STANDARD_FPS[c.standard];
+  for (const [stream, s] of [['main', c.main], ['sub', c.sub]] as const) {
+    if (s?.fps != null && s.fps > most) issues.push(`${path ? `${path}.` : ''}${stream}.fps: ${s.fps} is above the ${most} frames per second of ${c.standard.toUpperCase()}`);
+  }
 });
 
 export type DvrChannelSettings = Infer<typeof dvrChannelSchema>;

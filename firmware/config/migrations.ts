@@ -42,6 +42,8 @@ const steps: Record<number, Step> = {
   7: (v7) => ({ ...v7, version: 8 }),
   // 9 added channels[].recording.schedule and dvrChannels[].recording.schedule (weekly grids); null fills in: mode decides as before.
   8: (v8) => ({ ...v8, version: 9 }),
+  // 10 added dvrChannels[].main/sub .resolution and .fps; D1 main, CIF sub and null (every captured frame) fill in: streams as before.
+  9: (v9) => ({ ...v9, version: 10 }),
 };
 
 export class MigrationError extends Error {

@@ -10,7 +10,7 @@ import { channelRecordingSchema } from './recording.js';
  * bumps CONFIG_VERSION and adds a step to migrations.ts, so a box upgraded
  * from any older firmware keeps its settings.
  */
-export const CONFIG_VERSION = 9;
+export const CONFIG_VERSION = 10;
 
 const hostPort = int({ min: 1, max: 65535 });
 const rtspUrl = string({ min: 8, max: 512, pattern: /^rtsps?:\/\/[^\s]+$/ });

@@ -28,6 +28,7 @@ import {
 } from '../../v4l2/index.js';
 import { EncoderError } from '../errors.js';
 import { avcC, fromAnnexB } from '../h264.js';
+import { fromAnnexBH265, hvcC } from '../h265.js';
 import { resolvePlanes } from '../raw.js';
 import type { CodedUnit, EncodedStreamInfo, Encoder, EncoderConfig, EncodeOptions, ParameterSets, RawFormat, RawPicture } from '../types.js';
 import { copyIntoBuffer, parseFps } from './planes.js';
@@ -131,7 +132,9 @@ export class M2mEncoder implements Encoder {
     if (this.#coded === 'h264') {
       wanted.push([V4L2_CID_MPEG_VIDEO_H264_I_PERIOD, config.gop, 'H.264 I period']);
       wanted.push([V4L2_CID_MPEG_VIDEO_H264_PROFILE, H264_PROFILE[config.profile], 'H.264 profile']);
-      // SPS/PPS before every IDR: a recording block or a late viewer can start at any keyframe.
+    }
+    if (this.#coded !== 'fwht') {
+      // Parameter sets before every keyframe: a recording block or a late viewer can start at any of them.
       wanted.push([V4L2_CID_MPEG_VIDEO_REPEAT_SEQ_HEADER, 1, 'repeat sequence header']);
     }
     this.skippedControls.length = 0;
@@ -254,11 +257,11 @@ export class M2mEncoder implements Encoder {
     c.release();
     if (bytes.length === 0) return null; // the empty LAST buffer of a drain
     this.stats.bytesOut += bytes.length;
-    if (this.#coded !== 'h264') {
+    if (this.#coded === 'fwht') {
       return { ptsUs: c.timestampUs, dtsUs: c.timestampUs, keyframe: c.keyframe, pictureType: c.keyframe ? 'I' : 'P', data: bytes };
     }
-    const au = fromAnnexB(bytes);
-    if (au.params.sps.length && au.params.pps.length) this.#params = au.params;
+    const au = this.#coded === 'h265' ? fromAnnexBH265(bytes) : fromAnnexB(bytes);
+    if (au.params.sps.length && au.params.pps.length && (this.#coded === 'h264' || au.params.vps?.length)) this.#params = au.params;
     const keyframe = au.keyframe || c.keyframe;
     return { ptsUs: c.timestampUs, dtsUs: c.timestampUs, keyframe, pictureType: au.keyframe ? 'IDR' : keyframe ? 'I' : 'P', data: au.data };
   }
@@ -287,21 +290,23 @@ export class M2mEncoder implements Encoder {
   }
 
   parameterSets(): ParameterSets {
-    return { sps: [...this.#params.sps], pps: [...this.#params.pps] };
+    const p = this.#params;
+    return { sps: [...p.sps], pps: [...p.pps], ...(p.vps ? { vps: [...p.vps] } : {}) };
   }
 
   /**
-   * Hardware encoders put SPS/PPS in front of their first IDR, so the stream
+   * Hardware encoders put (VPS,) SPS and PPS in front of their first keyframe, so the stream
    * description is known after the first encode(), not after configure().
    */
   streamInfo(): EncodedStreamInfo {
     const config = this.#config;
     if (!config) throw new EncoderError('NOT_CONFIGURED', 'v4l2-m2m: configure() first');
-    if (this.#coded !== 'h264') {
-      throw new EncoderError('UNSUPPORTED', `v4l2-m2m: no stream description for ${this.#coded} (only h264 has an avcC record here)`);
+    if (this.#coded === 'fwht') {
+      throw new EncoderError('UNSUPPORTED', 'v4l2-m2m: no stream description for fwht (the store and MP4 take h264/h265 only)');
     }
-    if (!this.#params.sps.length) throw new EncoderError('NOT_CONFIGURED', 'v4l2-m2m: no SPS/PPS yet: the driver sends them with the first keyframe');
-    return { codec: 'h264', config: avcC(this.#params), width: config.width, height: config.height };
+    if (!this.#params.sps.length) throw new EncoderError('NOT_CONFIGURED', 'v4l2-m2m: no parameter sets yet: the driver sends them with the first keyframe');
+    const record = this.#coded === 'h265' ? hvcC(this.#params) : avcC(this.#params);
+    return { codec: this.#coded, config: record, width: config.width, height: config.height };
   }
 
   #release(): void {

@@ -2,6 +2,8 @@
 // virtual board: vivid captures PAL frames, the backend encodes them on
 // vicodec's stateful encoder (FWHT, its only coded format), and vicodec's
 // stateful decoder decodes them back; the round trip is judged by PSNR here.
+// With a libuv pool of 2 threads in the guest, it also shows that encoder
+// waits hold none of them (a pollAsync control shows the starvation).
 // The guest runs fixtures/m2m-vicodec-guest.mjs on the compiled tree (dist/).
 import t from 'tap';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -41,15 +43,34 @@ interface GuestResult {
     capture: { width: number; height: number; pixelformat: string };
     decoded: { bytesused: number; timestampUs: number; psnr: number }[];
   };
+  pool?: PoolRun;
+  poolControl?: PoolRun;
+  closeWakes?: { wokenAfterMs: number; startedBefore: number; startedAfter: number };
+  concurrent?: { pictures: number; frames: { ptsUs: number; bytes: number; magic: string }[][] };
+}
+
+interface PoolRun {
+  statMs: number;
+  pbkdf2Ms: number;
+  waitedMs: number[];
+  ready: unknown[];
 }
 
 const skip = vboardUnavailable() ?? distProblem();
+
+/** One boot of the guest serves every test here. */
+let guestRun: Promise<GuestResult> | undefined;
+function guest(): Promise<GuestResult> {
+  guestRun ??= runInVboard('test/drivers/encoder/fixtures/m2m-vicodec-guest.sh', { env: { V4L2_DIST: dist }, timeoutMs: 400_000 }).then((run) => {
+    if (run.code !== 0) throw new Error(`the guest script failed (${run.code}): ${run.stderr.slice(-3000)}`);
+    return JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as GuestResult;
+  });
+  return guestRun;
+}
 t.setTimeout(600_000);
 
 t.test('v4l2-m2m backend on vicodec: vivid frames encode to FWHT and decode back', { skip: skip ?? false, timeout: 600_000 }, async (t) => {
-  const run = await runInVboard('test/drivers/encoder/fixtures/m2m-vicodec-guest.sh', { env: { V4L2_DIST: dist }, timeoutMs: 400_000 });
-  t.equal(run.code, 0, 'the guest script ran', { stderr: run.stderr.slice(-3000) });
-  const r = JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as GuestResult;
+  const r = await guest();
   t.same(r.errors, [], 'no step failed in the guest');
   t.ok(r.picked.vivid && r.picked.encoderNode && r.picked.decoderNode, `nodes: ${JSON.stringify(r.picked)} of ${JSON.stringify(r.nodes)}`);
   const c = r.capture!;
@@ -67,6 +88,31 @@ t.test('v4l2-m2m backend on vicodec: vivid frames encode to FWHT and decode back
   t.equal(d.decoded.length, c.coded.length, 'every frame decoded');
   t.same(d.decoded.map((x) => x.timestampUs), c.coded.map((u) => u.ptsUs), 'timestamps survive the round trip');
   for (const [i, x] of d.decoded.entries()) t.ok(x.psnr > 28, `frame ${i}: luma PSNR ${x.psnr.toFixed(1)} dB after FWHT and back`);
+});
+
+t.test('v4l2-m2m waits leave libuv\'s pool free (vicodec, UV_THREADPOOL_SIZE=2 in the guest)', { skip: skip ?? false, timeout: 600_000 }, async (t) => {
+  const r = await guest();
+  t.same(r.errors, [], 'no step failed in the guest');
+  const p = r.pool!;
+  t.comment(`6 idle encoder contexts waiting 1500 ms: fs.stat ${p.statMs.toFixed(1)} ms, pbkdf2 ${p.pbkdf2Ms.toFixed(1)} ms, waits ${p.waitedMs.map((x) => x.toFixed(0)).join(', ')} ms`);
+  // The guest is ~10x slower than the host: "at once" is well under the waits' 1500 ms.
+  t.ok(p.statMs < 500, `fs.stat answered while 6 encoders waited (${p.statMs.toFixed(1)} ms)`);
+  t.ok(p.pbkdf2Ms < 500, `crypto.pbkdf2 too (${p.pbkdf2Ms.toFixed(1)} ms)`);
+  t.ok(Math.min(...p.waitedMs) >= 1400, 'each wait really blocked in poll() on vicodec until its timeout');
+  t.ok(Math.max(...p.waitedMs) < 2900, 'the six waits ran side by side, not two at a time');
+  t.same(p.ready, p.ready.map(() => ({ coded: false, input: false, event: false })), 'nothing was ready: a timeout');
+  const c = r.poolControl!;
+  t.comment(`control, the same waits through pollAsync: fs.stat ${c.statMs.toFixed(0)} ms, waits ${c.waitedMs.map((x) => x.toFixed(0)).join(', ')} ms`);
+  t.ok(c.statMs > 1000, `control: through libuv's pool (pollAsync) fs.stat waits behind them (${c.statMs.toFixed(0)} ms), so the check above can fail`);
+  const w = r.closeWakes!;
+  t.ok(w.wokenAfterMs < 2000, `close() 300 ms into a 5 s wait ended it at ${w.wokenAfterMs.toFixed(0)} ms (STREAMOFF wakes the poll)`);
+  t.equal(w.startedAfter, w.startedBefore, 'the next device reused the closed one\'s poll thread');
+  const k = r.concurrent!;
+  t.equal(k.frames.length, 4, 'four encoders at once');
+  for (const [i, f] of k.frames.entries()) {
+    t.equal(f.length, k.pictures, `encoder ${i}: one frame per picture`);
+    t.ok(f.every((u, j) => u.magic === '4f4f4f4f' && u.ptsUs === j * 40_000), `encoder ${i}: FWHT frames, in order, own timestamps`);
+  }
 });
 
 t.test('vivid -> v4l2-m2m (vicodec) -> RingStore in the guest', async (t) => {

@@ -4,7 +4,7 @@
 // answers the ioctls like a stateful encoder; to give the backend real H.264
 // to parse, this test writes access units made by x264 into each CAPTURE
 // buffer as it is dequeued, so ffprobe can judge what comes out.
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,15 +12,16 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { annexB, createEncoder, encoderBackends, EncoderError, M2mEncoder, X264Encoder, type EncoderConfig } from '../../../drivers/encoder/index.js';
 import { bufferLayout, copyIntoBuffer, parseFps } from '../../../drivers/encoder/m2m/planes.js';
-import { koffi } from '../../../drivers/libc/index.js';
 import * as C from '../../../drivers/v4l2/constants.js';
 import * as V4l2 from '../../../drivers/v4l2/index.js';
-import { getU, set } from '../../../drivers/v4l2/struct.js';
-import { FakeKernel } from '../v4l2/fixtures/fake-kernel.js';
+import { kernel } from './fixtures/m2m-stand-in.js';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'm2m-enc-'));
-t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+t.teardown(async () => {
+  await V4l2.stopIdlePollThreads();
+  rmSync(dir, { recursive: true, force: true });
+});
 const node = join(dir, 'video11');
 writeFileSync(node, '');
 
@@ -29,41 +30,6 @@ const H = 240;
 
 function config(over: Partial<EncoderConfig> = {}): EncoderConfig {
   return { codec: 'h264', width: W, height: H, fps: 25, bitrateKbps: 500, rateControl: 'cbr', gop: 10, profile: 'main', inputFormat: 'yuyv', ...over };
-}
-
-/** The stand-in kernel, with `coded` (one buffer per frame, in order) written into CAPTURE buffers on DQBUF. */
-function kernel(t: Test, coded: Uint8Array[] | null, tweak?: (k: FakeKernel) => void): FakeKernel {
-  const k = new FakeKernel();
-  tweak?.(k);
-  const maps = new Map<number, bigint>();
-  const S = k.layout.structs.v4l2_buffer.fields;
-  const restore = V4l2.overrideSys({
-    ioctlBuf: (fd, request, bytes, context) => {
-      const r = k.ioctlBuf(fd, request, bytes, context);
-      const name = k.names.get(request >>> 0);
-      if (coded && name === 'VIDIOC_DQBUF' && bytes) {
-        const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-        if (getU(b, S.type) === C.V4L2_BUF_TYPE_VIDEO_CAPTURE && getU(b, S.bytesused) > 0) {
-          const au = coded.shift() ?? new Uint8Array(0);
-          const ptr = maps.get(getU(b, S['m.offset']))!;
-          Buffer.from(koffi().view(ptr, au.length) as ArrayBuffer).set(au);
-          set(b, S.bytesused, au.length);
-        }
-      }
-      return r;
-    },
-    mmap: (length: number, _p: number, _f: number, _fd: number, offset: number | bigint = 0) => {
-      const ptr = k.mmap(length, Number(offset));
-      maps.set(Number(offset), ptr);
-      return ptr;
-    },
-    munmap: () => {},
-  });
-  t.teardown(() => {
-    restore();
-    k.dispose();
-  });
-  return k;
 }
 
 /** A YUYV test picture: a gradient that moves with i. */
@@ -118,8 +84,10 @@ t.test('H.264 through the stand-in: frames, keyframes, SPS/PPS, timestamps, one 
   t.match(JSON.parse(stdout).streams[0], { codec_name: 'h264', width: W, height: H, nb_read_frames: '12' });
   // After a flush the encoder reopens on the next picture.
   queue.push(aus[0]!);
+  const threads = V4l2.PollThread.counts().started;
   const again = await enc.encode(picture(0), 3_000_000);
   t.match(again, [{ ptsUs: 3_000_000, keyframe: true }], 'a flushed encoder reopens on the next picture');
+  t.equal(V4l2.PollThread.counts().started, threads, 'the reopened device waits on the poll thread the closed one gave back');
   await t.rejects(enc.encode(new Uint8Array(10), 4_000_000), { code: 'BAD_INPUT', message: /must be 153600 bytes/ }, 'bad size rejected before the device');
   await enc.close();
   await enc.close();

@@ -3,7 +3,8 @@
 // CaptureStream's real worker) -> x264 main 704x576 + 2:1 scaler -> x264 sub
 // 352x288 -> RingStore on a temp dir -> MP4 (media/mp4 exportMp4 from the
 // store cursor) -> ffprobe and ffmpeg as judges. Motion from the moving
-// block and video loss from the input status ride along.
+// block and video loss from the input status ride along. Then a channel with
+// a CIF main and a QCIF sub at 6 fps, its sizes and rates judged the same way.
 import t from 'tap';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,15 +37,15 @@ async function until(what: string, ok: () => boolean, ms = 90_000): Promise<void
   }
 }
 
-async function probe(file: string): Promise<{ codec_name: string; width: number; height: number; nb_read_frames: string; profile: string }> {
-  const { stdout } = await run('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height,nb_read_frames,profile', '-of', 'json', file]);
+async function probe(file: string): Promise<{ codec_name: string; width: number; height: number; nb_read_frames: string; profile: string; duration: string }> {
+  const { stdout } = await run('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height,nb_read_frames,profile,duration', '-of', 'json', file]);
   return (JSON.parse(stdout) as { streams: never[] }).streams[0]!;
 }
 
-async function frames(store: RingStore, stream: 'main' | 'sub'): Promise<{ info: StreamInfo; frames: Frame[] }> {
+async function frames(store: RingStore, stream: 'main' | 'sub', channel = 'dvr1'): Promise<{ info: StreamInfo; frames: Frame[] }> {
   let info: StreamInfo | undefined;
   const out: Frame[] = [];
-  for await (const c of store.cursor({ channel: 'dvr1', stream, from: 0 })) {
+  for await (const c of store.cursor({ channel, stream, from: 0 })) {
     info ??= c.info;
     out.push(...c.frames);
   }
@@ -112,5 +113,53 @@ t.test('capture -> x264 main + sub -> RingStore -> MP4, judged by ffprobe', asyn
     t.equal(Number(p.nb_read_frames), rec.frames.length, `${stream}: ffprobe counts every recorded frame`);
     const decode = await run('ffmpeg', ['-v', 'error', '-i', file, '-f', 'null', '-']);
     t.equal(decode.stderr.trim(), '', `${stream}: decodes without errors`);
+  }
+});
+
+t.test('a CIF main and a QCIF sub at 6 fps from one D1 capture, judged by ffprobe', async (t) => {
+  const sub = mkdtempSync(join(tmpdir(), 'dvr-pipeline-rates-'));
+  t.teardown(() => rmSync(sub, { recursive: true, force: true }));
+  const bus = new EventBus();
+  const store = new RingStore({
+    bus,
+    log: memoryLogger('storage'),
+    disks: [{ name: 'd0', path: sub }],
+    format: { blockSize: 8 * 1024 * 1024, blockCount: 4, indexBytes: 64 * 1024, reserveBytes: 1024 * 1024 },
+  });
+  await store.start();
+  t.teardown(() => store.stop());
+  const card = simCard({ periodMs: 40 });
+  const base = channelConfig();
+  const ch = channelConfig({ id: 'dvr2', main: { ...base.main, resolution: 'CIF' }, sub: { ...base.sub!, resolution: 'QCIF', fps: 6 } });
+  const dvr = new DvrService({ bus, clock: systemClock, log: memoryLogger('dvr'), channels: () => [ch], store, openCapture: card.open });
+  await dvr.start();
+  // 15 s of capture: about 90 sub frames, so a rate off by a quarter of a frame a second (6.25: "every 4th frame") shows.
+  await until('15 s of frames', () => (dvr.status()[0]?.frames ?? 0) >= 375, 120_000);
+  await dvr.stop();
+  await store.flush();
+
+  for (const [stream, w, h, lo, hi] of [
+    ['main', 352, 288, 22, 25.5],
+    ['sub', 176, 144, 5.85, 6.15],
+  ] as const) {
+    const rec = await frames(store, stream, 'dvr2');
+    t.same([rec.info.width, rec.info.height], [w, h], `${stream}: stream info ${w}x${h}`);
+    const file = join(sub, `${stream}.mp4`);
+    await exportMp4(file, [{ info: rec.info, frames: rec.frames }]);
+    const p = await probe(file);
+    t.same([p.width, p.height], [w, h], `${stream}: ffprobe says ${p.width}x${p.height}`);
+    const rate = Number(p.nb_read_frames) / Number(p.duration);
+    t.ok(rate >= lo && rate <= hi, `${stream}: ${p.nb_read_frames} frames in ${p.duration} s = ${rate.toFixed(2)} fps (${lo}..${hi})`);
+    const decode = await run('ffmpeg', ['-v', 'error', '-i', file, '-f', 'null', '-']);
+    t.equal(decode.stderr.trim(), '', `${stream}: decodes without errors`);
+    if (stream === 'sub') {
+      // Picked by timestamp from a 40 ms capture: 4 or 5 capture periods apart (a loaded host may stretch a few).
+      const deltas = rec.frames
+        .slice(1)
+        .map((f, i) => f.time - rec.frames[i]!.time)
+        .sort((a, b) => a - b);
+      const median = deltas[deltas.length >> 1]!;
+      t.ok(median >= 159_000 && median <= 201_000, `sub: median spacing ${median} µs, 4 or 5 capture periods`);
+    }
   }
 });

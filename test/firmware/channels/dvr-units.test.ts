@@ -1,8 +1,8 @@
 // The parts of a DVR channel one at a time: video-loss hysteresis on a manual
 // clock, opening a V4L2 input (against the stand-in kernel of
 // test/drivers/v4l2/fixtures/fake-kernel.ts, as no capture card is here; the
-// real driver is vivid in the virtual board), and a YUYV source without a
-// sub stream.
+// real driver is vivid in the virtual board), a YUYV source without a sub
+// stream, and stream sizes, rates and new settings on a running source.
 import t, { type Test } from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -158,4 +158,91 @@ t.test('YUYV capture without a sub stream: main only, luma from the packed pictu
   t.ok(statuses.length >= 1 && statuses.every((s) => s === 0), 'input status polled');
   t.same(src.stats.copiesPerFrame, { main: 0, sub: 0 });
   t.equal(card.handles[0]!.stream.running, false, 'capture stopped');
+});
+
+/** Waits for `ok`, polling. */
+async function until(what: string, ok: () => boolean, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const x264 = { codec: 'h264', bitrateKbps: 200, rateControl: 'vbr', gop: 10, profile: 'baseline', preset: 'ultrafast' } as const;
+
+t.test('stream sizes and rates: CIF main at 12 fps, QCIF sub at 5 fps; the copies counted per pass', async (t) => {
+  const card = simCard({ width: 352, height: 288, periodMs: 40 });
+  const made: string[] = [];
+  const lumaWidths = new Set<number>();
+  const src = new DvrCameraSource({
+    capture: { device: '/dev/video0', input: 0, standard: 'pal' },
+    open: card.open,
+    createEncoder: (s) => (made.push(s), createEncoder('x264')),
+    main: { ...x264, resolution: 'CIF', fps: 12 },
+    sub: { ...x264, resolution: 'QCIF', fps: 5 },
+    clock: systemClock,
+    onPicture: (p) => void lumaWidths.add(p.luma.width),
+  });
+  const infos: [string, number, number][] = [];
+  const coded = { main: [] as Frame[], sub: [] as Frame[] };
+  src.on('info', (s, i) => infos.push([s, i.width ?? 0, i.height ?? 0]));
+  src.on('frame', (s, f) => coded[s as 'main' | 'sub'].push(f));
+  await src.start();
+  await until('75 captured frames', () => src.stats.frames >= 75);
+  t.same(src.stats.copiesPerFrame, { main: 1, sub: 2 }, 'CIF: one scaler pass; QCIF: two');
+  t.same([...lumaWidths], [176], 'analytics sees the CIF picture');
+  t.same(infos.sort(), [['main', 176, 144], ['sub', 88, 72]]);
+  // The sim card stamps its frames 40 ms apart, 25 a second: 12 and 5 a second of them kept (rates by timestamp, whatever
+  // the encoders' lag; a loaded host stretches the sim's clock a little, never the other way). The exact rhythm: dvr-streams.test.ts.
+  const rate = (f: Frame[]) => ((f.length - 1) * 1e6) / (f.at(-1)!.time - f[0]!.time);
+  t.ok(rate(coded.main) > 10.5 && rate(coded.main) < 12.2, `main: ${coded.main.length} frames at ${rate(coded.main).toFixed(2)} fps`);
+  t.ok(rate(coded.sub) > 4.4 && rate(coded.sub) < 5.1, `sub: ${coded.sub.length} frames at ${rate(coded.sub).toFixed(2)} fps`);
+  t.ok(coded.sub[0]!.keyframe && coded.main[0]!.keyframe);
+
+  // New sub settings: only the sub encoder reopens, the capture and the main stream go on.
+  await src.reconfigure({ ...x264, resolution: 'CIF', fps: 12 }, { ...x264, resolution: 'CIF' });
+  const mainBefore = coded.main.length;
+  const subBefore = coded.sub.length;
+  await until('frames on the new sub', () => coded.sub.length >= subBefore + 10);
+  t.same(made, ['main', 'sub', 'sub'], 'one new encoder, for the sub stream');
+  t.same(infos.at(-1), ['sub', 176, 144], 'the sub stream is CIF now');
+  t.equal(src.stats.copiesPerFrame.sub, 1);
+  t.ok(coded.main.length > mainBefore, 'the main stream went on');
+  t.equal(card.opens, 1, 'the capture was not reopened');
+  await src.reconfigure({ ...x264, resolution: 'CIF', fps: 12 }, { ...x264, resolution: 'CIF' });
+  t.equal(made.length, 3, 'the same settings again change nothing');
+
+  // No sub stream: the D1 main reads the capture buffer itself, analytics too.
+  await src.reconfigure({ ...x264, resolution: 'D1' }, null);
+  t.same(made, ['main', 'sub', 'sub', 'main'], 'both streams changed: one encoder, the sub has none');
+  t.same(src.stats.copiesPerFrame, { main: 0, sub: 0 });
+  lumaWidths.clear();
+  const d1 = coded.main.length;
+  await until('D1 frames', () => coded.main.length >= d1 + 5);
+  t.same([...lumaWidths], [352], 'analytics on the captured picture');
+  t.same(infos.at(-1), ['main', 352, 288], 'the main stream is D1 now');
+
+  // Settings the encoder refuses close the source with the reason; nothing is left open.
+  const closed = new Promise<Error | undefined>((resolve) => src.once('close', resolve));
+  await src.reconfigure({ ...x264, codec: 'h265' }, null);
+  t.match((await closed)?.message, /^encoder: x264: codec/);
+  t.equal(card.handles[0]!.stream.running, false, 'capture stopped');
+  await src.reconfigure({ ...x264 }, null);
+  t.equal(made.length, 5, 'a closed source opens nothing');
+});
+
+t.test('a QCIF stream the capture size cannot halve twice: the reason, not an encoder error', async (t) => {
+  const card = simCard({ width: 356, height: 288, periodMs: 20 });
+  const src = new DvrCameraSource({
+    capture: { device: '/dev/video0', input: 0, standard: 'pal' },
+    open: card.open,
+    createEncoder: () => createEncoder('x264'),
+    main: { ...x264 },
+    sub: { ...x264, resolution: 'QCIF' },
+    clock: systemClock,
+  });
+  await src.reconfigure({ ...x264 }, { ...x264, resolution: 'QCIF', fps: 6 });
+  await t.rejects(src.start(), { message: 'a QCIF stream of a 356x288 capture needs 178x144 to be a multiple of 4', kind: 'protocol' });
+  await until('capture closed', () => card.handles.every((h) => !h.stream.running));
 });

@@ -150,6 +150,37 @@ t.test('a version 8 config keeps its recording modes and gains no schedule; a sc
   t.equal(store.get().channels[0]!.recording.schedule, null, 'nothing refused was kept');
 });
 
+t.test('a version 9 config keeps its analog streams as they were: D1 main, CIF sub, every captured frame', async (t) => {
+  const { dir, store } = fresh();
+  const v9 = {
+    version: 9,
+    dvrChannels: [
+      { id: 'porch', name: 'Porch', device: '/dev/video0', standard: 'pal', main: { bitrateKbps: 1024, gop: 25 }, sub: { codec: 'h264', bitrateKbps: 256, rateControl: 'cbr', gop: 25, profile: 'baseline' } },
+      { id: 'gate', name: 'Gate', device: '/dev/video1', sub: null },
+    ],
+  };
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(v9));
+  t.equal((await store.load()).migratedFrom, 9);
+  const [porch, gate] = store.get().dvrChannels;
+  t.same(porch!.main, { codec: 'h264', resolution: 'D1', fps: null, bitrateKbps: 1024, rateControl: 'vbr', gop: 25, profile: 'main' });
+  t.same(porch!.sub, { codec: 'h264', resolution: 'CIF', fps: null, bitrateKbps: 256, rateControl: 'cbr', gop: 25, profile: 'baseline' });
+  t.equal(gate!.sub, null, 'no sub stream stays none');
+  t.equal(onDisk(dir, 'config.v9.json').version, 9, 'the original is kept');
+  t.equal(onDisk(dir).dvrChannels[0].sub.resolution, 'CIF', 'the migrated file names the defaults');
+  // dvr config set and the page write by path, validated like any setting.
+  await store.set('dvrChannels.0.sub.fps', 6);
+  await store.set('dvrChannels.0.sub.resolution', 'QCIF');
+  await store.set('dvrChannels.0.main.resolution', 'CIF');
+  t.match(store.getPath('dvrChannels.0'), { main: { resolution: 'CIF', fps: null }, sub: { resolution: 'QCIF', fps: 6 } });
+  await t.rejects(store.set('dvrChannels.0.main.fps', 30), /^dvrChannels\[0\]\.main\.fps: 30 is above the 25 frames per second of PAL$/);
+  await t.rejects(store.set('dvrChannels.0.main.resolution', 'QCIF'), /dvrChannels\[0\]\.main\.resolution: expected one of D1, CIF, got "QCIF"/);
+  await t.rejects(store.set('dvrChannels.1.sub', { resolution: 'D1' }), /dvrChannels\[1\]\.sub\.resolution: expected one of CIF, QCIF, got "D1"/);
+  await t.rejects(store.set('dvrChannels.0.standard', 'ntsc').then(() => store.set('dvrChannels.0.sub.fps', 31)), /sub\.fps: 31 is outside 1\.\.30/);
+  await store.set('dvrChannels.0.sub.fps', 30);
+  await t.rejects(store.set('dvrChannels.0.standard', 'pal'), /dvrChannels\[0\]\.sub\.fps: 30 is above the 25 frames per second of PAL/, 'switching the standard is checked against the streams too');
+  t.equal(store.get().dvrChannels[0]!.standard, 'ntsc', 'nothing refused was kept');
+});
+
 t.test('a config from newer firmware is not guessed at', async (t) => {
   const { dir, store } = fresh();
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ version: 99 }));
