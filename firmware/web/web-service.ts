@@ -38,7 +38,7 @@ import { addDiskRoutes } from './api/disk-routes.js';
 import { addOnvifRoutes, type OnvifRouteOptions } from './api/onvif-routes.js';
 import type { DiskTools } from '../storage/commands.js';
 import { addPageRoutes, loadPageAssets } from './page-assets.js';
-import { Router, SECURITY_HEADERS, send, type Reply } from './http/router.js';
+import { malformedPath, Router, SECURITY_HEADERS, send, type Reply } from './http/router.js';
 import { ensureCertificate, type TlsMaterial } from './tls.js';
 
 export interface Listen {
@@ -179,6 +179,7 @@ export class WebService implements Service {
     const { host, httpPort, httpsPort } = this.deps.listen();
     const https = createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, (req, res) => void router.handle(req, res));
     https.on('upgrade', (req, socket, head) => {
+      if (malformedPath(req.url ?? '/')) return void socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       if (live.handles(req)) return void live.upgrade(req, socket, head);
       if (playback.handles(req)) return void playback.upgrade(req, socket, head);
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');

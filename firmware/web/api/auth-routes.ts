@@ -6,7 +6,7 @@ import type { SessionStore } from '../auth/sessions.js';
 import { sessionCookie } from '../auth/web-auth.js';
 import { UserError, type UserStore } from '../auth/users.js';
 import { HttpError, badRequest } from '../http/errors.js';
-import type { Router } from '../http/router.js';
+import { SECURITY_HEADERS, type Router } from '../http/router.js';
 
 export interface AuthRouteDeps {
   users: UserStore;
@@ -132,6 +132,19 @@ export function addAuthRoutes(router: Router, d: AuthRouteDeps): void {
     handler: async ({ query }) => {
       const n = Math.min(5000, Math.max(1, Number(query.get('n') ?? 200) || 200));
       return { body: { records: await d.audit.tail(n) } };
+    },
+  });
+
+  router.add({
+    method: 'GET', path: '/api/v1/audit/export.jsonl', access: 'admin', summary: 'the whole audit log (both files, oldest first) as a JSON-lines download; the export itself is its last record',
+    handler: async ({ res, account, from }) => {
+      // Recorded first, so the file says who took it and when.
+      await d.audit.record('export', account!.name, from, { what: 'audit log' });
+      const records = await d.audit.tail(Number.MAX_SAFE_INTEGER);
+      const text = records.map((r) => JSON.stringify(r)).join('\n') + (records.length ? '\n' : '');
+      res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'application/x-ndjson', 'content-disposition': `attachment; filename="audit-${records.at(-1)!.t.slice(0, 10)}.jsonl"` });
+      res.end(text);
+      return undefined;
     },
   });
 }

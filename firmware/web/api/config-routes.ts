@@ -67,9 +67,10 @@ export function keepSecrets(next: unknown, current: unknown): unknown {
   }
   if (next && typeof next === 'object') {
     const old = current && typeof current === 'object' && !Array.isArray(current) ? (current as Record<string, unknown>) : {};
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(next)) out[k] = isSecretKey(k) && v === '***' ? old[k] : keepSecrets(v, old[k]);
-    return out;
+    // Own properties only, on both sides: a "__proto__" key stays a key (the schema refuses it), never the result's prototype,
+    // and "constructor" is not matched with Object's own.
+    const mine = (k: string) => (Object.hasOwn(old, k) ? old[k] : undefined);
+    return Object.fromEntries(Object.entries(next).map(([k, v]) => [k, isSecretKey(k) && v === '***' ? mine(k) : keepSecrets(v, mine(k))]));
   }
   return next;
 }

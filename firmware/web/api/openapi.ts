@@ -18,7 +18,8 @@ export function openApiDocument(routes: Route<unknown>[], version: string): Reco
       ...(r.stream ? { requestBody: { required: true, content: { [r.stream.contentType]: { schema: { type: 'string', format: 'binary', maxLength: r.stream.maxBytes } } } } } : {}),
       ...(open ? { security: [] } : {}),
       responses: {
-        default: { description: 'JSON; errors are {"error":{"code","message"}}', content: { 'application/json': { schema: { type: 'object' } } } },
+        '2XX': { description: 'success: JSON, or a file or stream where the summary says so' },
+        default: { description: 'every refusal and failure, in one shape', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
       },
     };
   }
@@ -26,6 +27,13 @@ export function openApiDocument(routes: Route<unknown>[], version: string): Reco
     openapi: '3.1.0',
     info: { title: 'DVR/NVR firmware API', version, description: 'Every route but the public ones needs a session (cookie dvr_session, plus the x-csrf-token header on changes) or an API token (Authorization: Bearer). x-access is the lowest role allowed.' },
     components: {
+      schemas: {
+        Error: {
+          type: 'object',
+          required: ['error'],
+          properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string', description: 'stable, for programs: unauthorized, forbidden, csrf, invalid, not-found, too-large, locked, …' }, message: { type: 'string', description: 'for people' } } } },
+        },
+      },
       securitySchemes: {
         session: { type: 'apiKey', in: 'cookie', name: 'dvr_session' },
         token: { type: 'http', scheme: 'bearer' },

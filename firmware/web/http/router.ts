@@ -53,6 +53,45 @@ export interface Authenticator {
 }
 
 const PARAM = /^[A-Za-z0-9._-]{1,128}$/;
+/** Deeper than any setting of the config (about 8 levels). */
+const MAX_NESTING = 64;
+
+/**
+ * A path with a `.` or `..` segment, plain or percent-encoded, is refused
+ * rather than resolved: browsers resolve them before sending, so only a
+ * hand-made request has one, and answering it as another route would make
+ * what a request reaches depend on URL resolution rules.
+ */
+export function malformedPath(rawUrl: string): boolean {
+  const path = rawUrl.split(/[?#]/, 1)[0]!;
+  for (const seg of path.split('/')) {
+    let s: string;
+    try {
+      s = decodeURIComponent(seg);
+    } catch {
+      return true;
+    }
+    if (s === '.' || s === '..' || s.includes('/') || s.includes('\\')) return true;
+  }
+  return false;
+}
+
+/** How deeply arrays and objects nest in JSON text (brackets inside strings do not count). */
+export function nestingDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: the next character is escaped
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) max = Math.max(max, ++depth);
+    else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
+}
 const DEFAULT_MAX_BODY = 64 * 1024;
 /**
  * How long an ordinary body may take to arrive. The HTTPS server's own
@@ -85,6 +124,7 @@ export class Router {
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
+      if (malformedPath(req.url ?? '/')) throw badRequest('malformed path');
       const url = new URL(req.url ?? '/', 'http://box');
       const method = req.method ?? 'GET';
       const { compiled, params, allowed } = this.match(method === 'HEAD' ? 'GET' : method, url.pathname);
@@ -177,9 +217,12 @@ export class Router {
     if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) {
       throw new HttpError(415, 'unsupported-media-type', 'send JSON with content-type application/json');
     }
+    const text = Buffer.concat(chunks).toString('utf8');
+    // Validation and secret-keeping walk a body recursively: a deep one would overflow the stack there.
+    if (nestingDepth(text) > MAX_NESTING) throw badRequest(`body nested deeper than ${MAX_NESTING} levels`);
     let json: unknown;
     try {
-      json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      json = JSON.parse(text);
     } catch {
       throw badRequest('body is not valid JSON');
     }

@@ -1,6 +1,6 @@
 // The LAN page: first-boot account creation, login, and the live view
 // (layouts 1/4/9/16, sub streams in grids and the main stream alone, digital
-// zoom and full screen). Plain DOM, no framework: the box serves a few KB.
+// zoom by wheel, buttons and drag, and full screen). Plain DOM, no framework: the box serves a few KB.
 // Every string from the box goes into textContent, never into HTML.
 import { LivePlayer } from './live-player.js';
 import { playbackView } from './playback.js';
@@ -165,6 +165,8 @@ function liveView(channels: Channel[], editPresets: boolean): void {
   };
   const grid = h('div', { class: 'grid', id: 'grid' });
   const tools = h('div', { class: 'tools' });
+  /** The single view's digital zoom, for the tool buttons (the wheel zooms at the pointer). */
+  let zoom: Zoom | null = null;
 
   const stopAll = () => {
     for (const p of players) p.stop();
@@ -175,7 +177,7 @@ function liveView(channels: Channel[], editPresets: boolean): void {
     const video = h('video', { muted: '', autoplay: '', playsinline: '' });
     video.muted = true;
     const state = h('span', { class: 'state' });
-    const t = h('div', { class: 'tile', 'data-channel': c.id, 'data-stream': stream, title: single ? 'Click: back to the grid; wheel: zoom' : 'Click: this channel alone' }, video, h('span', { class: 'label' }, c.name), state);
+    const t = h('div', { class: 'tile', 'data-channel': c.id, 'data-stream': stream, title: single ? 'Click: back to the grid; wheel or + −: zoom; drag: move the zoomed picture' : 'Click: this channel alone' }, video, h('span', { class: 'label' }, c.name), state);
     const base = `/api/v1/live/${encodeURIComponent(c.id)}`;
     // A main stream the browser cannot play (H.265) gives way to the sub stream, where there is one.
     const player = new LivePlayer(video, `${base}/${stream}`, (s) => (state.textContent = s), { live: true, ...(stream === 'main' && c.sub ? { substitute: `${base}/sub` } : {}) });
@@ -186,7 +188,7 @@ function liveView(channels: Channel[], editPresets: boolean): void {
       single = single ? null : c;
       render();
     });
-    if (single) zoomable(t, video);
+    if (single) zoom = zoomable(t, video);
     if (single && c.ptz && c.rights.includes('ptz')) t.append(ptzPanel(c.id, (s) => (state.textContent = s), editPresets));
     return t;
   };
@@ -209,9 +211,18 @@ function liveView(channels: Channel[], editPresets: boolean): void {
     const next = h('button', { type: 'button' }, '›');
     prev.addEventListener('click', () => ((page = (page + pages - 1) % pages), render()));
     next.addEventListener('click', () => ((page = (page + 1) % pages), render()));
-    const full = h('button', { type: 'button' }, 'Full screen');
+    const full = h('button', { type: 'button', id: 'full-screen', title: 'Full screen (Esc leaves it)' }, 'Full screen');
     full.addEventListener('click', () => void grid.requestFullscreen().catch(() => {}));
-    tools.replaceChildren(...buttons, ...(pages > 1 && !single ? [prev, h('span', {}, `${page + 1}/${pages}`), next] : []), ...(popup ? [popup.banner] : []), h('span', { class: 'spacer' }), full);
+    // Digital zoom of the picture shown alone: buttons zoom at the centre, the wheel where the pointer is, a drag pans.
+    const zoomButtons = single
+      ? ([['zoom-in', '+', 'Zoom in', 1.25], ['zoom-out', '−', 'Zoom out', 0.8], ['zoom-reset', '1×', 'Whole picture', 0]] as const).map(([id, label, title, f]) => {
+          const b = h('button', { type: 'button', id, title }, label);
+          b.addEventListener('click', () => (f === 0 ? zoom?.reset() : zoom?.by(f)));
+          return b;
+        })
+      : [];
+    zoom = null;
+    tools.replaceChildren(...buttons, ...(pages > 1 && !single ? [prev, h('span', {}, `${page + 1}/${pages}`), next] : []), ...(popup ? [popup.banner] : []), h('span', { class: 'spacer' }), ...zoomButtons, full);
     if (single) {
       grid.style.gridTemplateColumns = '1fr';
       grid.replaceChildren(tile(single, 'main'));
@@ -254,22 +265,74 @@ function liveView(channels: Channel[], editPresets: boolean): void {
   };
 }
 
-/** Wheel to zoom into the picture where the pointer is; zoom back out to 1×. */
-function zoomable(t: HTMLElement, video: HTMLVideoElement): void {
+interface Zoom {
+  by(factor: number): void;
+  reset(): void;
+}
+
+/**
+ * Digital zoom of one picture, up to 8×: the wheel zooms where the pointer
+ * is, `by()` (the tool buttons) around the point zoomed last, and a drag
+ * while zoomed moves the picture under it. A drag is not a click: the tile
+ * does not go back to the grid when the picture was moved.
+ */
+function zoomable(t: HTMLElement, video: HTMLVideoElement): Zoom {
   let scale = 1;
+  let origin = { x: 0.5, y: 0.5 };
+  const apply = () => {
+    video.style.transformOrigin = `${origin.x * 100}% ${origin.y * 100}%`;
+    video.style.transform = scale === 1 ? '' : `scale(${scale})`;
+    video.dataset.zoom = String(scale);
+  };
+  const by = (factor: number) => {
+    scale = Math.min(8, Math.max(1, scale * factor));
+    if (scale < 1.01) scale = 1;
+    apply();
+  };
   t.addEventListener(
     'wheel',
     (e) => {
       e.preventDefault();
-      const r = video.getBoundingClientRect();
-      const x = (e.clientX - r.left) / r.width;
-      const y = (e.clientY - r.top) / r.height;
-      scale = Math.min(8, Math.max(1, scale * (e.deltaY < 0 ? 1.25 : 0.8)));
-      video.style.transformOrigin = `${x * 100}% ${y * 100}%`;
-      video.style.transform = scale === 1 ? '' : `scale(${scale})`;
+      const r = t.getBoundingClientRect();
+      origin = { x: (e.clientX - r.left) / r.width, y: (e.clientY - r.top) / r.height };
+      by(e.deltaY < 0 ? 1.25 : 0.8);
     },
     { passive: false },
   );
+  let drag: { x: number; y: number; origin: { x: number; y: number }; moved: boolean } | null = null;
+  video.addEventListener('pointerdown', (e) => {
+    if (scale === 1) return;
+    drag = { x: e.clientX, y: e.clientY, origin, moved: false };
+    video.setPointerCapture(e.pointerId);
+  });
+  video.addEventListener('pointermove', (e) => {
+    if (!drag) return;
+    const r = t.getBoundingClientRect();
+    const dx = (e.clientX - drag.x) / r.width;
+    const dy = (e.clientY - drag.y) / r.height;
+    if (Math.abs(dx) + Math.abs(dy) > 0.01) drag.moved = true;
+    // With origin o and scale s a point shows at o(1 - s) + s·p: moving o by -d/(s - 1) moves the picture by d.
+    const k = 1 / (scale - 1);
+    origin = { x: Math.min(1, Math.max(0, drag.origin.x - dx * k)), y: Math.min(1, Math.max(0, drag.origin.y - dy * k)) };
+    apply();
+  });
+  video.addEventListener('pointerup', () => {
+    if (drag?.moved) {
+      // The click that ends a drag follows at once; one that never comes must not eat a later one.
+      const swallow = (e: Event) => e.stopImmediatePropagation();
+      t.addEventListener('click', swallow, { capture: true, once: true });
+      setTimeout(() => t.removeEventListener('click', swallow, { capture: true }), 0);
+    }
+    drag = null;
+  });
+  return {
+    by,
+    reset: () => {
+      scale = 1;
+      origin = { x: 0.5, y: 0.5 };
+      apply();
+    },
+  };
 }
 
 async function boot(): Promise<void> {

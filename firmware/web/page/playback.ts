@@ -1,7 +1,8 @@
 // Playback: a channel's timeline (recorded segments, gaps, locks) over a
-// window of 10 min, 1 h or 24 h; click a moment to play from exactly there,
-// 1x-32x, pause and frame step, and export a range as an MP4 download. Up to
-// three more channels play beside it, kept on the first one's clock.
+// window of 10 min, 1 h or 24 h; click or drag along it to play from exactly
+// there, or type a time to go to; 1x-32x, pause and frame step, and export a
+// range as an MP4 download. Up to three more channels play beside it, kept
+// on the first one's clock.
 import { LivePlayer } from './live-player.js';
 import { api, h, type Channel } from './ui.js';
 
@@ -121,8 +122,16 @@ export function playbackView(channels: Channel[], show: (...n: Node[]) => void, 
       return el;
     };
     if (mine !== loads) return;
-    timeline.replaceChildren(...list.segments.map((s) => bar('segment', s)), ...list.locks.map((s) => bar('lock', s)), ...marks.map(mark), cursor);
+    // What lies ahead of now is not missing, only not yet recorded.
+    const nowUs = Date.now() * 1000;
+    const gaps = list.gaps.filter((g) => g.start < nowUs).map((g) => ({ start: g.start, end: Math.min(g.end, nowUs) })).map((g) => {
+      const el = bar('gap', g);
+      el.title = `nothing recorded ${new Date(g.start / 1000).toLocaleTimeString()} – ${new Date(g.end / 1000).toLocaleTimeString()}`;
+      return el;
+    });
+    timeline.replaceChildren(...gaps, ...list.segments.map((s) => bar('segment', s)), ...list.locks.map((s) => bar('lock', s)), ...marks.map(mark), cursor);
     timeline.dataset.window = String(windowMs);
+    timeline.dataset.end = String(endMs);
     timeline.dataset.channel = channel.id;
     lockList.replaceChildren(
       ...list.locks.map((l) => {
@@ -148,11 +157,16 @@ export function playbackView(channels: Channel[], show: (...n: Node[]) => void, 
     for (const f of followers) f.player.stop();
     followers = [];
   };
+  // A new source (every play) resets playbackRate to defaultPlaybackRate: both carry the speed.
+  const setRate = (v: HTMLVideoElement) => {
+    v.defaultPlaybackRate = speed;
+    v.playbackRate = speed;
+  };
   const source = (c: Channel, atMs: number) => `/api/v1/playback/${encodeURIComponent(c.id)}?from=${new Date(atMs).toISOString()}&speed=${speed}`;
   const follow = (c: Channel, atMs: number): Follower => {
     const v = h('video', { muted: '', playsinline: '' });
     v.muted = true;
-    v.playbackRate = speed;
+    setRate(v);
     const note = h('span', { class: 'state-line' });
     const tile = h('div', { class: 'sync-tile', 'data-channel': c.id }, v, h('span', { class: 'label' }, c.name), note);
     const p = new LivePlayer(v, source(c, atMs), (x) => (note.textContent = x), { live: false, seekUs: atMs * 1000 });
@@ -163,7 +177,7 @@ export function playbackView(channels: Channel[], show: (...n: Node[]) => void, 
     player?.stop();
     stopFollowers();
     startedAt = atMs;
-    video.playbackRate = speed;
+    setRate(video);
     player = new LivePlayer(video, source(channel, atMs), (s) => (state.textContent = s), { live: false, seekUs: atMs * 1000 });
     player.start();
     followers = usable.filter((c) => c.id !== channel.id && synced.has(c.id)).map((c) => follow(c, atMs));
@@ -183,10 +197,52 @@ export function playbackView(channels: Channel[], show: (...n: Node[]) => void, 
   fromInput.addEventListener('change', updateExport);
   toInput.addEventListener('change', updateExport);
 
-  timeline.addEventListener('click', (e) => {
+  // Scrubbing: the cursor and the clock follow a drag along the timeline; letting go plays from there.
+  const timeAt = (clientX: number) => {
     const r = timeline.getBoundingClientRect();
-    play(endMs - windowMs + ((e.clientX - r.left) / r.width) * windowMs);
+    return endMs - windowMs + (Math.min(r.width, Math.max(0, clientX - r.left)) / r.width) * windowMs;
+  };
+  let scrubbing = false;
+  /** Set when a drag just played: the click that follows it is the same gesture. */
+  let played = false;
+  timeline.addEventListener('pointerdown', (e) => {
+    scrubbing = true;
+    played = false;
+    timeline.setPointerCapture(e.pointerId);
+    scrubTo(timeAt(e.clientX));
   });
+  timeline.addEventListener('pointermove', (e) => scrubbing && scrubTo(timeAt(e.clientX)));
+  timeline.addEventListener('pointerup', (e) => {
+    if (!scrubbing) return;
+    scrubbing = false;
+    played = true;
+    play(timeAt(e.clientX));
+  });
+  timeline.addEventListener('pointercancel', () => (scrubbing = false));
+  // A click that no pointer began (a script's, an assistive tool's) plays too.
+  timeline.addEventListener('click', (e) => {
+    if (!played) play(timeAt(e.clientX));
+    played = false;
+  });
+  const scrubTo = (atMs: number) => {
+    cursor.style.left = `${((atMs - (endMs - windowMs)) / windowMs) * 100}%`;
+    clock.textContent = new Date(atMs).toLocaleTimeString();
+  };
+
+  // Going to a typed moment: the timeline's window moves to show it, and it plays.
+  const gotoInput = h('input', { type: 'datetime-local', step: '1', name: 'goto', title: 'Date and time to play from' });
+  const gotoButton = h('button', { type: 'button', id: 'goto' }, 'Go');
+  const goTo = () => {
+    const at = fromLocalInput(gotoInput.value);
+    if (!Number.isFinite(at)) return void (state.textContent = 'type the date and time to go to');
+    if (at < endMs - windowMs || at > endMs) {
+      endMs = Math.min(Math.ceil(Date.now() / 60_000) * 60_000, Math.ceil((at + windowMs / 2) / 60_000) * 60_000);
+      void loadTimeline();
+    }
+    play(at);
+  };
+  gotoButton.addEventListener('click', goTo);
+  gotoInput.addEventListener('keydown', (e) => e.key === 'Enter' && goTo());
   select.addEventListener('change', () => {
     channel = usable.find((c) => c.id === select.value) ?? channel;
     player?.stop();
@@ -267,6 +323,7 @@ export function playbackView(channels: Channel[], show: (...n: Node[]) => void, 
     if (p === null || p === undefined) return;
     primaryTile.dataset.position = String(Math.round(p));
     keepInStep(p);
+    if (scrubbing) return;
     clock.textContent = new Date(p).toLocaleTimeString();
     cursor.style.left = `${Math.min(100, Math.max(0, ((p - (endMs - windowMs)) / windowMs) * 100))}%`;
   }, 250);
@@ -298,7 +355,7 @@ export function playbackView(channels: Channel[], show: (...n: Node[]) => void, 
   };
   show(
     h('div', { class: 'tools' }, select, ...windowButtons, h('span', { class: 'spacer' }), ...speedButtons, pause, step, clock),
-    h('div', { class: 'tools' }, syncChoice),
+    h('div', { class: 'tools' }, syncChoice, h('span', { class: 'spacer' }), h('label', { class: 'inline' }, 'Go to ', gotoInput), gotoButton),
     h('div', { class: 'timeline-wrap' }, timeline, labels, lockList),
     playerArea,
     h('div', { class: 'tools' }, h('label', { class: 'inline' }, 'From ', fromInput), h('label', { class: 'inline' }, 'to ', toInput), exportLink, lockButton),

@@ -81,6 +81,7 @@ function field(key: string, path: string, s: JsonSchema, value: unknown, reload:
     else text.value = value === null || value === undefined ? '' : String(value);
     input = text;
     read = () => (text.value === '' ? (secret ? SKIP : nullable ? null : '') : text.value);
+    if (path === 'system.timezone') zonePicker(text, note);
   } else {
     // Objects that may be absent, lists of values, tagged unions: edited as JSON, checked by the box.
     const area = h('textarea', { name: path, rows: String(Math.min(12, JSON.stringify(value, null, 2).split('\n').length + 1)), spellcheck: 'false' });
@@ -101,6 +102,26 @@ function field(key: string, path: string, s: JsonSchema, value: unknown, reload:
     void save(path, v, note).then((ok) => ok && input instanceof HTMLTextAreaElement && reload());
   });
   return h('label', { class: 'setting' }, h('span', { class: 'head' }, title, note), input, help);
+}
+
+/**
+ * The time zone as a choice among the IANA zones the browser knows (the
+ * box's schedules are drawn in it), typed with completion; a name that is
+ * not a zone is said at once and not sent.
+ */
+function zonePicker(text: HTMLInputElement, note: HTMLElement): void {
+  const zones = new Set(Intl.supportedValuesOf('timeZone'));
+  zones.add('UTC');
+  if (!document.getElementById('timezones')) document.body.append(h('datalist', { id: 'timezones' }, ...[...zones].map((z) => h('option', { value: z }))));
+  text.setAttribute('list', 'timezones');
+  text.addEventListener('change', (e) => {
+    if (zones.has(text.value)) return text.setCustomValidity('');
+    const why = `${text.value} is not a time zone: pick one from the list, e.g. Europe/Paris`;
+    text.setCustomValidity(why);
+    note.className = 'note-inline error';
+    note.textContent = why;
+    e.stopImmediatePropagation();
+  }, { capture: true });
 }
 
 /** A template for a new list item: defaults where the schema has them, empty required fields otherwise. */

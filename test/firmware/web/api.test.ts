@@ -158,6 +158,14 @@ t.test('an admin changes a setting; secrets never come back; the audit log shows
   const audit = (await call('GET', '/api/v1/audit', admin)).json!.records as { action: string; user: string }[];
   t.same(audit.map((a) => a.action), ['setup', 'login', 'setting-changed']);
   t.notMatch(JSON.stringify(audit), /hunter2/);
+  // The whole log as a file, for keeping off the box: every record, and the export itself last.
+  const file = await request(web.ports!.https, web.certificate!.cert, 'GET', '/api/v1/audit/export.jsonl', { cookie: admin.cookie }, undefined);
+  t.equal(file.status, 200);
+  t.match(file.headers['content-disposition'], /^attachment; filename="audit-\d{4}-\d{2}-\d{2}\.jsonl"$/);
+  const exported = file.text.trim().split('\n').map((l) => JSON.parse(l) as { action: string; user: string; detail?: { what?: string } });
+  t.same(exported.map((a) => a.action), ['setup', 'login', 'setting-changed', 'export'], 'the download holds every record');
+  t.match(exported.at(-1), { action: 'export', user: 'installer', detail: { what: 'audit log' } }, 'and says who took it');
+  t.notMatch(file.text, /hunter2/);
   const out = await call('POST', '/api/v1/logout', admin);
   t.equal(out.status, 204);
   t.equal((await call('GET', '/api/v1/me', admin)).status, 401, 'the session is gone after logout');

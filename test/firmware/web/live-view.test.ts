@@ -69,7 +69,8 @@ t.test('the live view socket', async (t) => {
       ['a viewer without the live right on this channel', '/api/v1/live/yard/main', { cookie: guard }, 403],
       ['a channel that does not exist', '/api/v1/live/nope/main', { cookie: admin }, 404],
       ['a stream that does not exist', '/api/v1/live/yard/sub', { cookie: admin }, 404],
-      ['path traversal', '/api/v1/live/..%2f..%2fetc/main', { cookie: admin }, 404],
+      ['path traversal', '/api/v1/live/..%2f..%2fetc/main', { cookie: admin }, 400],
+      ['dot segments', '/api/v1/live/../live/yard/main', { cookie: admin }, 400],
     ];
     for (const [what, path, headers, status] of cases) {
       const r = await open(path, headers);

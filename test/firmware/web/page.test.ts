@@ -206,6 +206,8 @@ if (!existsSync(CHROMIUM)) {
     // The 10-minute window's own drawing (the 1-hour one may still be arriving).
     const segment = page.locator('#timeline[data-window="600000"] .segment').first();
     await segment.waitFor();
+    await page.locator('#timeline[data-window="600000"] .mark.motion').first().waitFor({ state: 'attached' });
+    t.pass("the camera's motion that popped the front door up is marked on its timeline");
     await page.locator('#timeline[data-window="600000"] .mark.alarm').first().waitFor({ state: 'attached' });
     t.pass("the camera's door contact is marked on the timeline, beside the motion");
     const video = `document.getElementById('playback-video')`;

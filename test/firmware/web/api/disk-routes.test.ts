@@ -97,8 +97,8 @@ t.test('disks: list, format with confirmation, check', async (t) => {
     t.ok([404, 400, 422].includes(r.status), 'refused as not a bay');
   }
   t.equal((await format('nope', admin, { confirm: 'nope' })).status, 404, 'unknown bay: 404');
-  t.equal((await call('GET', '/api/v1/disks/..%2Fsata1/format', admin)).status, 404, 'traversal in the plan route: 404');
-  t.equal((await call('POST', '/api/v1/disks/sata2/../sata1/format', admin, { confirm: 'sata2' })).status, 422, 'dot segments resolve before routing: the bay is sata1, which the confirmation does not name');
+  t.equal((await call('GET', '/api/v1/disks/..%2Fsata1/format', admin)).status, 400, 'traversal in the plan route: 400, a separator inside a segment');
+  t.equal((await call('POST', '/api/v1/disks/sata2/../sata1/format', admin, { confirm: 'sata2' })).status, 400, 'dot segments are refused, not resolved to another bay');
   t.equal(ids(), current, 'nothing was formatted by any of them');
 
   const health = await call('GET', '/healthz');
