@@ -95,6 +95,7 @@ export class RtspConnection extends EventEmitter<ConnectionEvents> implements Rt
         this.close(err);
       }, timeoutMs);
       this.waiting = { cseq, resolve, reject, timer };
+      this.batcher?.release();
       this.socket.write(bytes);
     });
   }

@@ -8,17 +8,21 @@
  * once a frame instead.
  *
  * The price is up to `delayMs` of latency while the stream flows. When it
- * stops, bytes below the mark would wait in the kernel for good (a keep-alive
- * answer, the last packets before a stall): a tick that saw no read drops
- * the mark to 1, which the kernel applies at once, so nothing is held longer
- * than one tick. The mark follows the measured rate, once a window.
+ * stops, bytes below the mark would wait in the kernel for good (the last
+ * packets before a stall): a tick that saw no read drops the mark to 1,
+ * which the kernel applies at once, so nothing is held longer than about two
+ * ticks. An answer the connection waits for must not wait that long (a
+ * TEARDOWN's comes after the media has stopped): `release()` drops the mark
+ * before a request goes out. The mark follows the measured rate, once a
+ * window. Each tick is a wake-up of the process per camera, which on a
+ * small board costs more than the little JavaScript it runs: one a second.
  */
 import { setsockoptInt, SOL_SOCKET, SO_RCVLOWAT } from '../../../drivers/libc/index.js';
 
 export interface ReadBatcherOptions {
   /** Target extra delay while media flows. */
   delayMs: number;
-  /** How often the rate is re-measured and a silent socket flushed. Default 200 ms. */
+  /** How often the rate is re-measured and a silent socket flushed. Default 1000 ms. */
   tickMs?: number;
   /** Ceiling of the mark (the read buffer is 64 KiB; the kernel caps it at half the receive buffer). Default 32 KiB. */
   maxBytes?: number;
@@ -44,7 +48,7 @@ export class ReadBatcher {
     private readonly fd: number,
     options: ReadBatcherOptions,
   ) {
-    this.o = { delayMs: options.delayMs, tickMs: options.tickMs ?? 200, maxBytes: options.maxBytes ?? 32 * 1024 };
+    this.o = { delayMs: options.delayMs, tickMs: options.tickMs ?? 1000, maxBytes: options.maxBytes ?? 32 * 1024 };
     this.setLowWater = options.setLowWater ?? setLowWaterMark;
     this.now = options.now ?? (() => performance.now());
     this.windowStart = this.now();
@@ -73,6 +77,12 @@ export class ReadBatcher {
     this.readsSinceTick++;
   }
 
+  /** A reply is awaited: every byte wakes the reader until the next window sets the mark again. */
+  release(): void {
+    if (this.failed || this.mark === 1) return;
+    this.apply(1);
+  }
+
   tick(): void {
     if (this.failed) return;
     if (this.readsSinceTick === 0) {
@@ -85,7 +95,7 @@ export class ReadBatcher {
     this.readsSinceTick = 0;
     const now = this.now();
     const elapsed = now - this.windowStart;
-    if (elapsed < 1000) return;
+    if (elapsed < 950) return; // a window of about a second; timers fire a little early or late
     const want = Math.max(1, Math.min(this.o.maxBytes, Math.floor((this.bytes / elapsed) * this.o.delayMs)));
     this.bytes = 0;
     this.windowStart = now;

@@ -79,10 +79,11 @@ export class RtspSource extends EventEmitter<RtspSourceEvents> {
     });
     for (const t of this.client.tracks) this.byIndex(t.index);
     const udp = this.client.transport === 'udp';
-    // Over UDP the reorder buffers need a clock tick to release held packets.
+    // Over UDP the reorder buffers need a clock tick to release held packets;
+    // over TCP the tick only sends receiver reports (a wake-up per camera costs more than it does).
     let sinceReport = 0;
-    const tick = udp ? 50 : 1000;
     const reportEvery = this.o.reportIntervalMs ?? 5000;
+    const tick = udp ? 50 : reportEvery;
     this.timer = setInterval(() => {
       for (const t of this.live()) t.receiver.poll();
       sinceReport += tick;

@@ -37,6 +37,24 @@ t.test('the mark follows the byte rate, drops to 1 after a silent tick, and a re
   now += 200;
   b.tick(); // no read during this tick
   t.equal(b.lowWater, 1, 'silence releases whatever sits below the mark');
+  // A request going out (its answer must not wait for a silent tick): the mark drops at once, and comes back with the next window.
+  for (let i = 0; i < 5; i++) {
+    now += 200;
+    b.onRead(100_000);
+    b.tick();
+  }
+  t.equal(b.lowWater, 15_000);
+  const calls = marks.length;
+  b.release();
+  t.equal(b.lowWater, 1, 'a request releases the mark');
+  b.release();
+  t.equal(marks.length, calls + 1, 'releasing twice makes one system call');
+  for (let i = 0; i < 5; i++) {
+    now += 200;
+    b.onRead(100_000);
+    b.tick();
+  }
+  t.equal(b.lowWater, 15_000, 'the next window batches again');
 
   const refused = new ReadBatcher(3, { delayMs: 30, setLowWater: () => { throw new Error('ENOPROTOOPT'); } });
   t.notOk(refused.start(), 'a socket without the option: batching stays off, no throw');
