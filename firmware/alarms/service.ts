@@ -4,6 +4,7 @@ import type { Clock, Timer } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import type { Service } from '../core/service.js';
 import { inSchedule } from '../linkage/schedule.js';
+import { TimeZoneGuard } from '../core/timezone.js';
 import type { AlarmsConfig, InputConfig, RelayConfig } from './config.js';
 import './events.js';
 import type { AlarmGpio, InputGroup, OutputGroup, PortEdge } from './port.js';
@@ -79,7 +80,12 @@ export class AlarmService implements Service {
   /** Hand-set arm modes survive a restart of the service (not of the process). */
   private modes = new Map<string, ArmMode>();
 
-  constructor(private readonly o: AlarmServiceOptions) {}
+  /** Intl throws on an unknown zone: UTC instead, said once. */
+  private readonly zones: TimeZoneGuard;
+
+  constructor(private readonly o: AlarmServiceOptions) {
+    this.zones = new TimeZoneGuard(o.log);
+  }
 
   async start(): Promise<void> {
     await this.stop();
@@ -267,7 +273,7 @@ export class AlarmService implements Service {
 
   private shouldArm(i: Input, now: number): boolean {
     if (i.mode !== 'auto') return i.mode === 'armed';
-    return inSchedule(i.cfg.schedule, now, this.o.timezone());
+    return inSchedule(i.cfg.schedule, now, this.zones.zone(this.o.timezone()));
   }
 
   private applyArm(i: Input, by: 'hand' | 'schedule'): void {

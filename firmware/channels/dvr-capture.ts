@@ -17,6 +17,7 @@ import {
   V4l2Device,
 } from '../../drivers/v4l2/index.js';
 import type { RawFormat } from '../../drivers/encoder/index.js';
+import type { CaptureControls } from './dvr-image.js';
 import { SourceError } from './source.js';
 
 export type VideoStandard = 'auto' | 'pal' | 'ntsc';
@@ -50,6 +51,12 @@ export interface CaptureHandle {
   readonly geometry: CaptureGeometry;
   /** V4L2_IN_ST_* of the input now (an ioctl: call it at most a few times a second). */
   inputStatus(): number;
+  /**
+   * The input's picture controls, on the node the capture streams from
+   * (its own V4l2Device: the capture worker only queues buffers on that fd),
+   * so they change while it streams. Absent: the card has none.
+   */
+  readonly controls?: CaptureControls;
   /** Stops the stream and closes the node. */
   close(): Promise<void>;
 }
@@ -74,6 +81,11 @@ function deviceError(err: unknown, what: string): Error {
   const kind = /^(ENOENT|ENODEV|ENXIO|EBUSY|EACCES|EIO)$/.test(e?.code ?? '') ? 'unreachable' : 'protocol';
   const hint = e?.code === 'EBUSY' ? ' (the device is in use by another process or channel)' : '';
   return Object.assign(new SourceError(`${what}: ${e?.message ?? String(err)}${hint}`, kind), { code: e?.code });
+}
+
+/** A node's controls as the DVR channel uses them (QUERYCTRL, S_CTRL). */
+export function deviceControls(dev: V4l2Device): CaptureControls {
+  return { query: (id) => dev.queryControl(id), set: (id, value) => dev.setControl(id, value) };
 }
 
 /** The real thing: a V4L2 capture node. */
@@ -136,6 +148,7 @@ export const openV4l2Capture: CaptureOpener = async (req) => {
       stream,
       geometry,
       inputStatus: () => dev.inputStatus(),
+      controls: deviceControls(dev),
       close: async () => {
         await stream.stop();
         dev.close();

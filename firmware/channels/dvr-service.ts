@@ -5,7 +5,8 @@
 // channel's main or sub settings in the config (configChanged on the bus)
 // reopens the encoder of that stream only: the channel's capture, its other
 // stream, analytics, runner and the other channels carry on. Other analog
-// settings take effect at the next start.
+// settings take effect at the next start, except the picture controls
+// (brightness, contrast...), which are set on the running capture at once.
 import { createEncoder as registryCreateEncoder, type Encoder, type EncoderBackendOptions } from '../../drivers/encoder/index.js';
 import { ChannelAnalytics } from '../analytics/monitor.js';
 import { isFlat, lumaStats } from '../analytics/luma.js';
@@ -16,6 +17,7 @@ import type { Service } from '../core/service.js';
 import type { StreamInfo, StreamKind } from '../media/types.js';
 import { ChannelRunner, type FrameSink } from './channel-runner.js';
 import { type CaptureOpener, openV4l2Capture, type VideoStandard } from './dvr-capture.js';
+import { changedImageControls, NO_IMAGE_SETTINGS, type DvrImageSettings, type ImageReport } from './dvr-image.js';
 import { DvrCameraSource, type DvrMainSettings, type DvrSubSettings } from './dvr-source.js';
 import { VideoLossMonitor } from './dvr-video-loss.js';
 import type { RecordingSink } from './nvr-service.js';
@@ -47,6 +49,8 @@ export interface DvrChannelConfig {
     minCells: number;
   };
   tamper: { enabled: boolean };
+  /** Picture controls in percent of the driver's range; absent: each at the driver's default. */
+  image?: DvrImageSettings;
 }
 
 export interface DvrServiceDeps {
@@ -74,6 +78,8 @@ interface DvrChannel {
   loss: VideoLossMonitor;
   analytics: ChannelAnalytics;
   source?: DvrCameraSource;
+  /** Picture-control problems already logged: a card without a hue control says so once, not at every attempt. */
+  warned: Set<string>;
 }
 
 export class DvrService implements Service {
@@ -122,7 +128,7 @@ export class DvrService implements Service {
       },
     };
     const make = this.d.createEncoder ?? registryCreateEncoder;
-    const state: DvrChannel = { cfg: ch, loss, analytics } as DvrChannel;
+    const state: DvrChannel = { cfg: ch, loss, analytics, warned: new Set() } as DvrChannel;
     state.runner = new ChannelRunner({
       channel: ch.id,
       sink,
@@ -142,6 +148,8 @@ export class DvrService implements Service {
           createEncoder: () => make(ch.encoder.backend, ch.encoder.device ? { device: ch.encoder.device } : { group: ch.id }),
           main: state.cfg.main,
           sub: state.cfg.sub,
+          image: state.cfg.image ?? NO_IMAGE_SETTINGS,
+          onImage: (report) => this.reportImage(state, report),
           clock,
           onStatus: (bits) => loss.status(bits),
           onPicture: (p) => {
@@ -166,11 +174,34 @@ export class DvrService implements Service {
     const now = new Map(this.d.channels().map((c) => [c.id, c]));
     for (const [id, state] of this.channels) {
       const next = now.get(id);
-      if (!next || (same(state.cfg.main, next.main) && same(state.cfg.sub, next.sub))) continue;
+      if (!next) continue;
+      const image = next.image ?? NO_IMAGE_SETTINGS;
+      if (changedImageControls(state.cfg.image ?? NO_IMAGE_SETTINGS, image).length > 0) {
+        state.cfg = { ...state.cfg, image };
+        // Between attempts there is no source: the next one starts with these.
+        state.source?.setImage(image);
+      }
+      if (same(state.cfg.main, next.main) && same(state.cfg.sub, next.sub)) continue;
       state.cfg = { ...state.cfg, main: next.main, sub: next.sub };
       this.d.log.info('stream settings changed: reopening the encoders', { channel: id });
       void state.source?.reconfigure(next.main, next.sub);
     }
+  }
+
+  private reportImage(state: DvrChannel, report: ImageReport): void {
+    const channel = state.cfg.id;
+    for (const control of report.missing) {
+      if (state.warned.has(control)) continue;
+      state.warned.add(control);
+      this.d.log.warn('the capture card has no such picture control: setting ignored', { channel, control, device: state.cfg.device });
+    }
+    for (const { control, error } of report.failed) {
+      const key = `${control}: ${error}`;
+      if (state.warned.has(key)) continue;
+      state.warned.add(key);
+      this.d.log.warn('the capture card refused a picture control', { channel, control, error });
+    }
+    if (Object.keys(report.set).length > 0) this.d.log.debug('picture controls set', { channel, values: report.set });
   }
 
   async stop(): Promise<void> {

@@ -26,6 +26,7 @@ import type { LumaPlane } from '../analytics/luma.js';
 import { lumaOfYuyv } from '../analytics/luma.js';
 import type { Frame, StreamInfo, StreamKind } from '../media/types.js';
 import type { CaptureGeometry, CaptureHandle, CaptureOpener, CaptureRequest } from './dvr-capture.js';
+import { applyImageSettings, changedImageControls, IMAGE_CONTROLS, NO_IMAGE_SETTINGS, type DvrImageSettings, type ImageReport } from './dvr-image.js';
 import { capturedPicture, encoderConfig, planStream, StreamPlanError, type DvrMainSettings, type DvrSubSettings, type StreamPlan } from './dvr-streams.js';
 import { SourceError, type FrameSource, type FrameSourceEvents } from './source.js';
 
@@ -45,6 +46,10 @@ export interface DvrSourceOptions {
   createEncoder: (stream: 'main' | 'sub') => Encoder;
   main: DvrMainSettings;
   sub: DvrSubSettings | null;
+  /** Picture controls, set on the capture once it is open; absent: each at the driver's default. */
+  image?: DvrImageSettings;
+  /** What setting the picture controls did (at start and on each setImage). */
+  onImage?: (report: ImageReport) => void;
   clock: Clock;
   /** Each captured picture, synchronously, before its buffer goes back (video loss, motion, tamper). */
   onPicture?: (p: DvrPicture) => void;
@@ -70,6 +75,7 @@ export class DvrCameraSource extends EventEmitter<FrameSourceEvents> implements 
   #mainPlan: StreamPlan | undefined;
   #subPlan: StreamPlan | null = null;
   #settings: { main: DvrMainSettings; sub: DvrSubSettings | null };
+  #image: DvrImageSettings;
   /** Encoders being opened (start) or reopened (reconfigure): one at a time, in order. */
   #ready: Promise<void> = Promise.resolve();
   /** Streams whose encoder is being reopened: pictures still feed analytics, snapshots and the other stream. */
@@ -96,6 +102,7 @@ export class DvrCameraSource extends EventEmitter<FrameSourceEvents> implements 
   constructor(private readonly o: DvrSourceOptions) {
     super();
     this.#settings = { main: o.main, sub: o.sub };
+    this.#image = o.image ?? NO_IMAGE_SETTINGS;
   }
 
   async start(): Promise<void> {
@@ -107,6 +114,8 @@ export class DvrCameraSource extends EventEmitter<FrameSourceEvents> implements 
     }
     const g = handle.geometry;
     this.#geometry = g;
+    // Before the encoders, so their first keyframe already has the picture asked for.
+    this.#applyImage(IMAGE_CONTROLS);
     try {
       await (this.#ready = this.#openEncoders(g));
     } catch (err) {
@@ -164,6 +173,26 @@ export class DvrCameraSource extends EventEmitter<FrameSourceEvents> implements 
     const run = this.#ready.catch(() => {}).then(() => this.#reopen(changed));
     this.#ready = run;
     return run;
+  }
+
+  /**
+   * New picture controls while the capture keeps running: an ioctl per
+   * changed control on the open node; the encoders and the capture carry on.
+   * Before the capture is open, start() sets them.
+   */
+  setImage(image: DvrImageSettings): void {
+    const changed = changedImageControls(this.#image, image);
+    this.#image = image;
+    if (changed.length > 0 && this.#handle && !this.#stopped && !this.#closed) this.#applyImage(changed);
+  }
+
+  #applyImage(only: readonly (keyof DvrImageSettings)[]): void {
+    const report = applyImageSettings(this.#handle!.controls, this.#image, only);
+    try {
+      this.o.onImage?.(report);
+    } catch {
+      // reporting must never stop the recording
+    }
   }
 
   async #reopen(streams: readonly ('main' | 'sub')[]): Promise<void> {

@@ -1,5 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
+import { TimeZoneGuard } from '../core/timezone.js';
 import type { Frame, StreamInfo, StreamKind } from '../media/types.js';
 import type { RecordSchedule } from '../config/recording.js';
 import type { RecordingSink } from './nvr-service.js';
@@ -70,8 +71,16 @@ const isVideo = (s: StreamKind) => s !== 'audio';
 export class RecordGate implements RecordingSink {
   private channels = new Map<string, ChannelState>();
   private slots = new SlotCache();
+  private readonly zones: TimeZoneGuard;
 
-  constructor(private readonly o: RecordGateOptions) {}
+  constructor(private readonly o: RecordGateOptions) {
+    this.zones = new TimeZoneGuard(o.log);
+  }
+
+  /** Intl throws on an unknown zone, and that would be per frame: UTC instead, said once. */
+  private zone(): string {
+    return this.zones.zone(this.o.timezone?.() ?? 'UTC');
+  }
 
   private state(channel: string): ChannelState {
     let s = this.channels.get(channel);
@@ -99,7 +108,7 @@ export class RecordGate implements RecordingSink {
       this.send(s, channel, stream, info);
       return this.o.store.append(channel, stream, frame);
     }
-    const slot = schedule && this.slots.at(frame.time / 1000, this.o.timezone?.() ?? 'UTC');
+    const slot = schedule && this.slots.at(frame.time / 1000, this.zone());
     const from = this.recording(s, frame.time, schedule && slot && { mode: slotMode(schedule, slot), fromUs: slot.from * 1000 });
     if (from !== null) {
       // A keyframe at or before the start is where the recording starts: nothing buffered is needed.
@@ -200,7 +209,7 @@ export class RecordGate implements RecordingSink {
   }
 
   private slotMode(schedule: RecordSchedule, ms: number): SlotMode {
-    return slotMode(schedule, this.slots.at(ms, this.o.timezone?.() ?? 'UTC'));
+    return slotMode(schedule, this.slots.at(ms, this.zone()));
   }
 
   private send(s: ChannelState, channel: string, stream: StreamKind, info: StreamInfo): void {

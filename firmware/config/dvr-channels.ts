@@ -1,7 +1,8 @@
 // The `dvrChannels` section: analog cameras on the board's capture cards.
 // Which capture nodes and which encoder the board has is the board profile's
 // business (capture[], encoder); this says how each input is recorded.
-import { array, boolean, int, nullable, object, oneOf, SchemaError, string, type Infer, type Schema } from '../core/schema.js';
+import { array, boolean, int, nullable, object, oneOf, refine, string, type Infer } from '../core/schema.js';
+import { devicePath } from './file-paths.js';
 import type { DvrChannelConfig } from '../channels/dvr-service.js';
 import { channelRecordingSchema } from './recording.js';
 
@@ -27,40 +28,25 @@ const streamSchema = <const R extends readonly string[]>(resolutions: R, resolut
 const mainSchema = streamSchema(['D1', 'CIF'] as const, 'D1', 'D1: the captured picture (704 x 576 PAL, 704 x 480 NTSC); CIF: half of it each way (352 x 288, 352 x 240)', 2048, 50);
 const subSchema = streamSchema(['CIF', 'QCIF'] as const, 'CIF', 'CIF: half the captured picture each way (352 x 288 PAL, 352 x 240 NTSC); QCIF: a quarter (176 x 144, 176 x 120)', 384, 50);
 
-/**
- * `inner`, then `rule` on its value when it had no issue of its own: checks
- * across fields (a stream's fps against the channel's standard) that one
- * field's schema cannot see. The JSON Schema is inner's.
- */
-function refined<T>(inner: Schema<T>, rule: (value: T, path: string, issues: string[]) => void): Schema<T> {
-  const check = (value: unknown, path: string, issues: string[]): T => {
-    const before = issues.length;
-    const out = inner.check(value, path, issues);
-    if (issues.length === before) rule(out, path, issues);
-    return out;
-  };
-  return {
-    check,
-    ...(inner.fallback ? { fallback: inner.fallback } : {}),
-    ...(inner.isObject ? { isObject: inner.isObject } : {}),
-    parse(value) {
-      const issues: string[] = [];
-      const out = check(value, '', issues);
-      if (issues.length > 0) throw new SchemaError(issues);
-      return out;
-    },
-    toJsonSchema: () => inner.toJsonSchema(),
-    default: (value) => refined(inner.default(value), rule),
-    optional: () => refined<T | undefined>(inner.optional(), (v, p, i) => v !== undefined && rule(v, p, i)),
-    describe: (text) => refined(inner.describe(text), rule),
-  };
-}
+/** A picture control: percent of the card's own range, so 50 is mid-range on any card. */
+const imagePercent = (what: string) =>
+  nullable(int({ min: 0, max: 100 }))
+    .default(null)
+    .describe(`${what}, 0-100 % of the range the capture card's driver has (50: the middle); empty: the driver's default. A card without this control ignores it (a warning in the log)`);
+
+const imageSchema = object({
+  brightness: imagePercent('brightness'),
+  contrast: imagePercent('contrast'),
+  saturation: imagePercent('colour saturation'),
+  hue: imagePercent('hue (tint); mostly NTSC cards'),
+  sharpness: imagePercent('sharpness'),
+});
 
 const channelSchema = object({
   id: string({ min: 1, max: 32, pattern: /^[a-z0-9][a-z0-9_-]*$/ }).describe('stable id used in topics, URLs and the store'),
   name: string({ min: 1, max: 64 }),
   enabled: boolean().default(true),
-  device: string({ min: 1, max: 128, pattern: /^\/dev\/[A-Za-z0-9_./-]+$/ }).describe('capture node, e.g. /dev/video0'),
+  device: devicePath.describe('capture node, e.g. /dev/video0'),
   input: int({ min: 0, max: 63 }).default(0).describe("the card's input (VIDIOC_S_INPUT index)"),
   standard: oneOf(['auto', 'pal', 'ntsc'] as const).default('auto'),
   main: mainSchema,
@@ -74,10 +60,11 @@ const channelSchema = object({
     minCells: int({ min: 1, max: CELLS }).default(2),
   }),
   tamper: object({ enabled: boolean().default(true) }),
+  image: imageSchema.describe('picture controls of the input, applied while it records'),
   recording: channelRecordingSchema,
 });
 
-export const dvrChannelSchema = refined(channelSchema, (c, path, issues) => {
+export const dvrChannelSchema = refine(channelSchema, (c, path, issues) => {
   if (c.standard === 'auto') return; // known once captured: a rate above the signal's takes every frame
   const most = STANDARD_FPS[c.standard];
   for (const [stream, s] of [['main', c.main], ['sub', c.sub]] as const) {
@@ -100,5 +87,6 @@ export function dvrChannelConfig(c: DvrChannelSettings, encoder: { backend: stri
     sub: c.sub ? { ...c.sub } : null,
     motion: { enabled: c.motion.enabled, sensitivity: c.motion.cells ? Array.from({ length: CELLS }, (_, i) => c.motion.cells![i] ?? c.motion.sensitivity) : c.motion.sensitivity, minCells: c.motion.minCells },
     tamper: { enabled: c.tamper.enabled },
+    image: { ...c.image },
   };
 }

@@ -44,6 +44,19 @@ const steps: Record<number, Step> = {
   8: (v8) => ({ ...v8, version: 9 }),
   // 10 added dvrChannels[].main/sub .resolution and .fps; D1 main, CIF sub and null (every captured frame) fill in: streams as before.
   9: (v9) => ({ ...v9, version: 10 }),
+  // 11 added dvrChannels[].image (brightness, contrast, saturation, hue, sharpness in percent of the card's range);
+  // null for each: the driver's default, the picture as before. Written out so the migrated file shows the new settings.
+  10: (v10) => {
+    if (!Array.isArray(v10.dvrChannels)) return { ...v10, version: 11 };
+    const none = { brightness: null, contrast: null, saturation: null, hue: null, sharpness: null };
+    const dvrChannels = v10.dvrChannels.map((c: unknown) => {
+      if (typeof c !== 'object' || c === null || Array.isArray(c)) return c;
+      const ch = c as Record<string, unknown>;
+      const image = typeof ch.image === 'object' && ch.image !== null && !Array.isArray(ch.image) ? ch.image : {};
+      return { ...ch, image: { ...none, ...image } };
+    });
+    return { ...v10, version: 11, dvrChannels };
+  },
 };
 
 export class MigrationError extends Error {

@@ -63,7 +63,8 @@ export function deepMerge(base: unknown, over: unknown): unknown {
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(over)) {
     if (FORBIDDEN.has(k)) continue;
-    out[k] = deepMerge(base[k], v);
+    // An inherited member ("toString") of base is no setting to merge into.
+    out[k] = deepMerge(Object.hasOwn(base, k) ? base[k] : undefined, v);
   }
   return out;
 }

@@ -1,8 +1,10 @@
-import { array, boolean, int, literal, nullable, object, oneOf, string, type Infer } from '../core/schema.js';
+import { array, boolean, int, literal, nullable, object, oneOf, refine, string, type Infer } from '../core/schema.js';
+import { isTimeZone } from '../core/timezone.js';
 import { alarmsConfigSchema } from '../alarms/config.js';
 import { linkageSchema } from '../linkage/rules.js';
 import { ptzSettingsSchema } from '../ptz/settings.js';
 import { dvrChannelSchema } from './dvr-channels.js';
+import { pemOrFilePath } from './file-paths.js';
 import { channelRecordingSchema } from './recording.js';
 
 /**
@@ -10,16 +12,21 @@ import { channelRecordingSchema } from './recording.js';
  * bumps CONFIG_VERSION and adds a step to migrations.ts, so a box upgraded
  * from any older firmware keeps its settings.
  */
-export const CONFIG_VERSION = 10;
+export const CONFIG_VERSION = 11;
 
 const hostPort = int({ min: 1, max: 65535 });
 const rtspUrl = string({ min: 8, max: 512, pattern: /^rtsps?:\/\/[^\s]+$/ });
+
+/** A zone the schedules can be drawn in: the pattern alone let names Intl refuses through, and schedules then threw. */
+export const timeZone = refine(string({ min: 1, max: 64, pattern: /^[A-Za-z0-9_+\-/]+$/ }), (v, path, issues) => {
+  if (!isTimeZone(v)) issues.push(`${path || '(root)'}: ${JSON.stringify(v)} is not a time zone this box knows (an IANA name such as Europe/Paris or UTC)`);
+});
 
 export const configSchema = object({
   version: literal(CONFIG_VERSION),
   system: object({
     name: string({ min: 1, max: 64 }).default('DVR').describe('shown on the console, the web page and in MQTT discovery'),
-    timezone: string({ min: 1, max: 64, pattern: /^[A-Za-z0-9_+\-/]+$/ }).default('UTC'),
+    timezone: timeZone.default('UTC').describe('IANA name (Europe/Paris, America/New_York, UTC): the local time of schedules'),
   }),
   network: object({
     httpPort: hostPort.default(80).describe('plain HTTP: only /healthz is served, everything else redirects to HTTPS'),
@@ -42,7 +49,7 @@ export const configSchema = object({
     clientId: nullable(string({ min: 1, max: 64, pattern: /^[A-Za-z0-9_.-]+$/ })).default(null).describe('null: dvr-<deviceId>'),
     discoveryPrefix: string({ min: 1, max: 64, pattern: /^[A-Za-z0-9_\-/]+$/ }).default('homeassistant'),
     tls: object({
-      ca: nullable(string({ max: 65536 })).default(null).describe('CA for mqtts:// URLs: PEM text, or the path of a PEM file; null: system CAs'),
+      ca: pemOrFilePath.default(null).describe('CA for mqtts:// URLs: PEM text, or the absolute path of a PEM file on the box; null: system CAs'),
       insecure: boolean().default(false).describe('accept any broker certificate (testing only)'),
     }),
   }),

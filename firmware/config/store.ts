@@ -6,6 +6,7 @@ import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import { SchemaError } from '../core/schema.js';
+import { isTimeZone } from '../core/timezone.js';
 import { DurableJsonFile, JsonFileError, writeDurably } from './durable-file.js';
 import { MigrationError, migrate } from './migrations.js';
 import { CONFIG_VERSION, configSchema, type Config } from './schema.js';
@@ -145,6 +146,7 @@ export class ConfigStore {
     if (raw === null) return null;
     try {
       const { config, from } = migrate(raw);
+      this.repairStored(config, file.file, problems);
       return { config: configSchema.parse(config), from };
     } catch (e) {
       if (e instanceof SchemaError || e instanceof MigrationError) {
@@ -153,6 +155,21 @@ export class ConfigStore {
       }
       throw e;
     }
+  }
+
+  /**
+   * Values an older firmware accepted and this one refuses, where a safe
+   * value exists: refusing the whole file for them would leave a box that
+   * recorded yesterday unable to start, since the last good copy holds them too.
+   */
+  private repairStored(config: Record<string, unknown>, file: string, problems: string[]): void {
+    const system = config.system;
+    if (typeof system !== 'object' || system === null || !Object.hasOwn(system, 'timezone')) return;
+    const zone = (system as Record<string, unknown>).timezone;
+    if (typeof zone !== 'string' || isTimeZone(zone)) return;
+    (system as Record<string, unknown>).timezone = 'UTC';
+    problems.push(`${file}: system.timezone ${JSON.stringify(zone.slice(0, 64))} is not a time zone this box knows; using UTC`);
+    this.opts.log.warn('config: unknown system.timezone replaced by UTC', { file, timezone: zone.slice(0, 64) });
   }
 
   private async refreshLastGood(config: Config): Promise<void> {

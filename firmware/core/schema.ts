@@ -176,7 +176,7 @@ export function tagged<const M extends Record<string, Schema<unknown>>>(key: str
   const names = Object.keys(variants);
   return make(
     (v, path, issues) => {
-      const tag = typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>)[key] : undefined;
+      const tag = typeof v === 'object' && v !== null && !Array.isArray(v) && Object.hasOwn(v, key) ? (v as Record<string, unknown>)[key] : undefined;
       if (typeof tag !== 'string' || !Object.hasOwn(variants, tag)) {
         const at = path ? `${path}.${key}` : key;
         issues.push(`${at}: expected one of ${names.join(', ')}, got ${tag === undefined ? 'nothing' : describeValue(tag)}`);
@@ -221,13 +221,47 @@ export function record<T>(value: Schema<T>, key: RegExp = /^[A-Za-z0-9_.-]{1,64}
       }
       const out: Record<string, T> = {};
       for (const [k, x] of Object.entries(v)) {
-        if (!key.test(k)) issues.push(`${label(path)}: key "${k.slice(0, 64)}" is not allowed`);
+        // JSON.parse makes "__proto__" an own key; assigning it would swap out's prototype instead of adding an entry.
+        if (!key.test(k) || k === '__proto__') {
+          issues.push(`${label(path)}: key "${k.slice(0, 64)}" is not allowed`);
+          continue;
+        }
         out[k] = value.check(x, path ? `${path}.${k}` : k, issues);
       }
       return out;
     },
     () => ({ type: 'object', additionalProperties: value.toJsonSchema() }),
   );
+}
+
+/**
+ * `inner`, then `rule` on its value when it had no issue of its own: checks
+ * across fields (a stream's fps against the channel's standard) that one
+ * field's schema cannot see, or meaning a pattern cannot say (a time zone
+ * Intl knows, a path without ".."). The JSON Schema is inner's.
+ */
+export function refine<T>(inner: Schema<T>, rule: (value: T, path: string, issues: string[]) => void): Schema<T> {
+  const check = (value: unknown, path: string, issues: string[]): T => {
+    const before = issues.length;
+    const out = inner.check(value, path, issues);
+    if (issues.length === before) rule(out, path, issues);
+    return out;
+  };
+  return {
+    check,
+    ...(inner.fallback ? { fallback: inner.fallback } : {}),
+    ...(inner.isObject ? { isObject: inner.isObject } : {}),
+    parse(value) {
+      const issues: string[] = [];
+      const out = check(value, '', issues);
+      if (issues.length > 0) throw new SchemaError(issues);
+      return out;
+    },
+    toJsonSchema: () => inner.toJsonSchema(),
+    default: (value) => refine(inner.default(value), rule),
+    optional: () => refine<T | undefined>(inner.optional(), (v, p, i) => v !== undefined && rule(v, p, i)),
+    describe: (text) => refine(inner.describe(text), rule),
+  };
 }
 
 type Shape = Record<string, Schema<unknown>>;
@@ -251,12 +285,14 @@ export function object<S extends Shape>(shape: S): Schema<ObjectOf<S>> {
     }
     const src = v as Record<string, unknown>;
     const out: Record<string, unknown> = {};
+    // Own properties only: `k in shape` would take "constructor" or "toString" for known settings and drop them silently.
     for (const k of Object.keys(src)) {
-      if (!(k in shape)) issues.push(`${label(path ? `${path}.${k}` : k)}: unknown setting`);
+      if (!Object.hasOwn(shape, k)) issues.push(`${label(path ? `${path}.${k}` : k)}: unknown setting`);
     }
     for (const [k, field] of Object.entries(shape)) {
       const p = path ? `${path}.${k}` : k;
-      if (src[k] === undefined) {
+      const given = Object.hasOwn(src, k) ? src[k] : undefined;
+      if (given === undefined) {
         if (field.fallback) {
           const d = field.fallback();
           if (d !== undefined) out[k] = d;
@@ -270,7 +306,7 @@ export function object<S extends Shape>(shape: S): Schema<ObjectOf<S>> {
         issues.push(`${p}: required`);
         continue;
       }
-      out[k] = field.check(src[k], p, issues);
+      out[k] = field.check(given, p, issues);
     }
     return out as ObjectOf<S>;
   };

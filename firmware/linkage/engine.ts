@@ -4,6 +4,7 @@ import type { Logger } from '../core/log.js';
 import type { Service } from '../core/service.js';
 import type { Action, Rule, Trigger } from './rules.js';
 import { inSchedule } from './schedule.js';
+import { TimeZoneGuard } from '../core/timezone.js';
 
 export interface ActionResult extends LinkageActionResult {
   action: Action['type'];
@@ -122,7 +123,12 @@ export class LinkageService implements Service {
   private relaysOn = new Map<string, number>();
   private buzzing = 0;
 
-  constructor(private readonly o: LinkageOptions) {}
+  /** Intl throws on an unknown zone: UTC instead, said once. */
+  private readonly zones: TimeZoneGuard;
+
+  constructor(private readonly o: LinkageOptions) {
+    this.zones = new TimeZoneGuard(o.log);
+  }
 
   async start(): Promise<void> {
     for (const problem of this.check()) this.o.log.error('linkage rule refers to something that does not exist', problem);
@@ -180,7 +186,7 @@ export class LinkageService implements Service {
       const current = this.active.get(key);
       if (edge.active && !current) {
         const now = this.o.clock.now();
-        if (!inSchedule(rule.schedule, now, this.o.timezone())) {
+        if (!inSchedule(rule.schedule, now, this.zones.zone(this.o.timezone()))) {
           this.o.log.debug('linkage trigger outside the rule schedule', { rule: rule.id, subject: edge.subject });
           continue;
         }

@@ -6,6 +6,7 @@ import t from 'tap';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { runInVboard, vboardUnavailable } from '../../../scripts/vboard/vboard.js';
+import { percentToValue } from '../../../firmware/channels/dvr-image.js';
 import {
   V4L2_EVENT_EOS,
   V4L2_EVENT_SOURCE_CHANGE,
@@ -31,6 +32,13 @@ function distProblem(): string | null {
     const js = join(built, f.replace(/\.ts$/, '.js'));
     if (!existsSync(js) || statSync(js).mtimeMs < statSync(join(src, f)).mtimeMs) {
       return `compiled driver is older than drivers/v4l2/${f} (npx tsc -p tsconfig.json rebuilds it)`;
+    }
+  }
+  // The guest's picture-control step uses the firmware's mapping on top of the driver.
+  for (const f of ['dvr-image', 'dvr-capture']) {
+    const js = join(dist, 'firmware/channels', `${f}.js`);
+    if (!existsSync(js) || statSync(js).mtimeMs < statSync(join(root, 'firmware/channels', `${f}.ts`)).mtimeMs) {
+      return `compiled firmware/channels/${f}.js is missing or older than its source (npx tsc -p tsconfig.json rebuilds it)`;
     }
   }
   return null;
@@ -80,6 +88,15 @@ interface GuestResult {
     event: { type: number; changes?: number; timestampNs: string } | null;
   };
   streamEvent: { event: { type: number; changes?: number } | null; frames: number };
+  image: {
+    ranges: Record<string, { minimum: number; maximum: number; step: number; defaultValue: number } | null>;
+    report: { set: Record<string, number>; missing: string[]; failed: unknown[] };
+    readBack: Record<string, number>;
+    framesBefore: number;
+    framesAfter: number;
+    cleared: { set: Record<string, number>; missing: string[]; failed: unknown[] };
+    readCleared: Record<string, number>;
+  };
   vicodec: {
     formats: { output: { width: number; height: number }; capture: { pixelformat: number } };
     coded: { bytesused: number; timestampUs: number; last: boolean; magic: string }[];
@@ -176,6 +193,27 @@ t.test('vivid and vicodec in the virtual board', { skip: skip ?? false, timeout:
   t.test('CaptureStream({ events: true }) delivers SOURCE_CHANGE from the worker while streaming', async (t) => {
     t.equal(r.streamEvent.event?.type, V4L2_EVENT_SOURCE_CHANGE);
     t.ok(r.streamEvent.frames >= 1);
+  });
+
+  t.test('picture controls: percent of vivid\'s ranges, set while streaming, read back', async (t) => {
+    const im = r.image;
+    t.ok(im, 'the step ran');
+    const asked = { brightness: 100, contrast: 25, saturation: 0, hue: 75, sharpness: 40 } as const;
+    for (const c of ['brightness', 'contrast', 'saturation', 'hue'] as const) {
+      t.ok(im.ranges[c], `vivid has ${c}`);
+    }
+    const expected = Object.fromEntries(
+      Object.entries(asked)
+        .filter(([c]) => im.ranges[c])
+        .map(([c, p]) => [c, percentToValue(p, im.ranges[c]!)]),
+    );
+    t.same(im.report.set, expected, `values from the driver's ranges ${JSON.stringify(im.ranges)}`);
+    t.same(im.readBack, expected, 'G_CTRL reads back what was set');
+    t.equal(im.readBack.brightness, im.ranges.brightness!.maximum, '100 %: the top of the range');
+    t.same(im.report.missing, Object.keys(asked).filter((c) => !im.ranges[c]), 'only the controls vivid lacks are missing');
+    t.same(im.report.failed, []);
+    t.ok(im.framesAfter > im.framesBefore, 'the capture kept streaming');
+    t.same(im.readCleared, Object.fromEntries(Object.keys(expected).map((c) => [c, im.ranges[c]!.defaultValue])), 'cleared: the driver defaults again');
   });
 
   t.test('vicodec encodes raw frames and drains with LAST', async (t) => {

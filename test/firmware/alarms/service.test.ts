@@ -22,7 +22,7 @@ const BOARD: BoardProfile['gpio'] = {
   buzzer: line('buzzer', 6),
 };
 
-function setup(opts: { config?: unknown; board?: BoardProfile['gpio']; kernelDebounce?: boolean; start?: number; chips?: Record<string, number> } = {}) {
+function setup(opts: { config?: unknown; board?: BoardProfile['gpio']; kernelDebounce?: boolean; start?: number; chips?: Record<string, number>; timezone?: string } = {}) {
   const clock = new ManualClock(opts.start ?? MONDAY_NOON);
   const bus = new EventBus();
   const logs: LogRecord[] = [];
@@ -31,7 +31,7 @@ function setup(opts: { config?: unknown; board?: BoardProfile['gpio']; kernelDeb
   // in2 is active-low: a pull-up holds its pin high while the contact is open.
   if (!opts.chips) gpio.pull(CHIP, 1, true);
   const config: AlarmsConfig = alarmsConfigSchema.parse(opts.config ?? {});
-  const svc = new AlarmService({ bus, clock, log, gpio, board: () => opts.board ?? BOARD, config: () => config, timezone: () => 'UTC' });
+  const svc = new AlarmService({ bus, clock, log, gpio, board: () => opts.board ?? BOARD, config: () => config, timezone: () => opts.timezone ?? 'UTC' });
   const events: { name: keyof BusEvents; e: Record<string, unknown> }[] = [];
   for (const name of ['alarm', 'alarmInput', 'alarmArmed', 'alarmFault', 'relayState', 'buzzerState'] as const) {
     bus.on(name, (e) => events.push({ name, e: e as Record<string, unknown> }));
@@ -159,6 +159,19 @@ t.test('arm and disarm by hand: a disarmed input reports state but raises no ala
   await svc.stop();
   await svc.start();
   t.equal(svc.inputs()[0].mode, 'armed');
+  await svc.stop();
+});
+
+t.test('weekly schedule in a zone the box does not know (an old config): by the UTC clock, one warning', async (t) => {
+  const night = [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '22:00', to: '06:00' }];
+  const { svc, clock, of, logs } = setup({ start: Date.UTC(2026, 0, 5, 21, 59, 0), timezone: 'Mars/Base', config: { inputs: [{ input: 'in1', debounceMs: 0, schedule: night }] } });
+  await svc.start();
+  t.equal(svc.inputs()[0].armed, false, 'Monday 21:59 UTC: disarmed');
+  await clock.advance(60_000);
+  t.match(of('alarmArmed'), [{ input: 'in1', armed: true, by: 'schedule', at: Date.UTC(2026, 0, 5, 22, 0, 0) }], 'armed at 22:00 UTC');
+  await clock.advance(3 * 3600_000);
+  t.match(logs.filter((r) => r.level === 'warn'), [{ timezone: 'Mars/Base', msg: /time zone/ }]);
+  t.equal(logs.filter((r) => r.level === 'warn').length, 1, 'said once');
   await svc.stop();
 });
 

@@ -9,6 +9,16 @@ t.test('an analog channel from its few required settings gets recorder defaults'
   t.same(cfg.encoder, { backend: 'v4l2-m2m', device: '/dev/video11' }, "the board's encoder");
   t.equal(cfg.motion.sensitivity, 50);
   t.same(dvrChannelConfig(c, { backend: 'x264', device: null }).encoder, { backend: 'x264' });
+  t.same(cfg.image, { brightness: null, contrast: null, saturation: null, hue: null, sharpness: null }, "picture controls at the driver's defaults");
+});
+
+t.test('picture controls are percent of the card range: 0 to 100, or null', async (t) => {
+  const base = { id: 'x', name: 'X', device: '/dev/video0' };
+  const c = dvrChannelSchema.parse({ ...base, image: { brightness: 0, contrast: 100, hue: 50 } });
+  t.same(dvrChannelConfig(c, { backend: 'x264', device: null }).image, { brightness: 0, contrast: 100, saturation: null, hue: 50, sharpness: null });
+  t.throws(() => dvrChannelSchema.parse({ ...base, image: { brightness: 128 } }), /image\.brightness: 128 is outside/);
+  t.throws(() => dvrChannelSchema.parse({ ...base, image: { saturation: -1 } }), /image\.saturation/);
+  t.throws(() => dvrChannelSchema.parse({ ...base, image: { sharpness: 12.5 } }), /image\.sharpness/);
 });
 
 t.test('per-cell motion sensitivity: a mask of a few cells, the rest at the channel sensitivity', async (t) => {

@@ -251,3 +251,26 @@ t.test('concurrent changes are applied in order, none lost', async (t) => {
   const c = onDisk(dir);
   t.same([c.system.name, c.mqtt.baseTopic, c.log.level], ['a', 'b', 'debug']);
 });
+
+t.test('a version 10 config gets picture controls at the driver default: null for each', async (t) => {
+  const { dir, store } = fresh();
+  const v10 = {
+    version: 10,
+    dvrChannels: [
+      { id: 'porch', name: 'Porch', device: '/dev/video0' },
+      { id: 'gate', name: 'Gate', device: '/dev/video1', sub: null },
+    ],
+  };
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(v10));
+  t.equal((await store.load()).migratedFrom, 10);
+  const none = { brightness: null, contrast: null, saturation: null, hue: null, sharpness: null };
+  t.same(store.get().dvrChannels.map((c) => c.image), [none, none]);
+  t.same(onDisk(dir).dvrChannels[1].image, none, 'the migrated file names them');
+  t.equal(onDisk(dir, 'config.v10.json').dvrChannels[0].image, undefined, 'the original is kept');
+  await store.set('dvrChannels.0.image.brightness', 60);
+  await store.set('dvrChannels.0.image.hue', 0);
+  t.same(store.get().dvrChannels[0]!.image, { ...none, brightness: 60, hue: 0 });
+  await t.rejects(store.set('dvrChannels.0.image.contrast', 101), /dvrChannels\[0\]\.image\.contrast: 101 is outside/);
+  await t.rejects(store.set('dvrChannels.0.image.gamma', 50), /image\.gamma: unknown setting/);
+  t.equal(store.get().dvrChannels[0]!.image.contrast, null, 'nothing refused was kept');
+});

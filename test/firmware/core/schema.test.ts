@@ -1,5 +1,5 @@
 import t from 'tap';
-import { SchemaError, array, boolean, int, nullable, object, oneOf, record, string } from '../../../firmware/core/schema.js';
+import { SchemaError, array, boolean, int, json, literal, nullable, object, oneOf, record, refine, string, tagged } from '../../../firmware/core/schema.js';
 
 const cam = object({
   name: string({ min: 1, max: 8 }),
@@ -48,4 +48,45 @@ t.test('JSON Schema export lists required fields and defaults', async (t) => {
   const js = cam.toJsonSchema() as { required: string[]; properties: Record<string, { default?: unknown }> };
   t.same(js.required, ['name', 'kind', 'extra']);
   t.equal(js.properties.port!.default, 554);
+});
+
+t.test('built-in member names are unknown settings, not known ones', async (t) => {
+  const s = object({ a: int().default(1) });
+  for (const k of ['constructor', 'toString', 'hasOwnProperty', 'valueOf', '__proto__']) {
+    const input = JSON.parse(`{"${k}": 1}`) as unknown;
+    t.throws(() => s.parse(input), new RegExp(`^${k}: unknown setting$`), `"${k}" is reported`);
+  }
+  t.throws(() => object({ inner: s }).parse(JSON.parse('{"inner": {"constructor": {}}}')), /inner\.constructor: unknown setting/, 'nested too');
+});
+
+t.test('a field not given is not read from the prototype chain', async (t) => {
+  const s = object({ a: int().default(1) });
+  const input = Object.create({ a: 'inherited' }) as unknown;
+  t.same(s.parse(input), { a: 1 }, 'the inherited value is neither used nor checked');
+  const tag = tagged('type', { x: object({ type: literal('x') }) });
+  t.throws(() => tag.parse(Object.create({ type: 'x' })), /type: expected one of x, got nothing/);
+});
+
+t.test('a "__proto__" key in JSON never changes a prototype', async (t) => {
+  const evil = '{"__proto__": {"polluted": 1}}';
+  const r = record(json());
+  t.throws(() => r.parse(JSON.parse(evil)), /key "__proto__" is not allowed/);
+  const issues: string[] = [];
+  const out = r.check(JSON.parse('{"ok": 2, "__proto__": {"polluted": 1}}'), 'm', issues);
+  t.equal(Object.getPrototypeOf(out), Object.prototype, 'the record keeps a plain prototype');
+  t.same(Object.keys(out), ['ok']);
+  t.equal((out as Record<string, unknown>).polluted, undefined);
+  const passed = json().parse(JSON.parse(`{"x": ${evil}}`)) as { x: Record<string, unknown> };
+  t.equal(Object.getPrototypeOf(passed.x), Object.prototype, 'json() copies it as a plain key');
+  t.equal(passed.x.polluted, undefined);
+  t.equal(({} as Record<string, unknown>).polluted, undefined, 'Object.prototype untouched');
+});
+
+t.test('refine: the rule runs on a value its inner schema accepted, and keeps the inner defaults', async (t) => {
+  const even = refine(int(), (v, path, issues) => void (v % 2 === 0 || issues.push(`${path}: ${v} is odd`)));
+  t.equal(even.parse(4), 4);
+  t.throws(() => even.parse(3), /: 3 is odd/);
+  t.throws(() => even.parse('x'), /expected an integer/);
+  t.same(object({ n: even.default(2) }).parse({}), { n: 2 });
+  t.throws(() => object({ n: even.default(2) }).parse({ n: 5 }), /n: 5 is odd/);
 });

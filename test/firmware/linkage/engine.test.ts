@@ -188,6 +188,32 @@ t.test('schedules: outside the schedule nothing fires (and nothing ends)', async
   await svc.stop();
 });
 
+t.test('schedules in a zone the box does not know (an old config): drawn in UTC, one warning, no throw', async (t) => {
+  const { bus, clock, calls, svc, records } = setup(
+    [
+      {
+        id: 'noon',
+        name: 'Noon',
+        trigger: { type: 'alarm', input: 'pir' },
+        schedule: [{ days: ['mon'], from: '12:00', to: '12:30' }],
+        actions: [{ type: 'relay', output: 'light', mode: 'latch' }],
+      },
+    ],
+    {},
+    'Mars/Base',
+  );
+  await svc.start();
+  for (let i = 0; i < 3; i++) {
+    t.doesNotThrow(() => bus.emit('alarm', { source: 'gpio', input: 'pir', active: true, at: clock.now() }));
+    bus.emit('alarm', { source: 'gpio', input: 'pir', active: false, at: clock.now() });
+    await settle();
+  }
+  t.same(calls.slice(0, 1), ['relay light on'], 'Monday 12:00 UTC is in the schedule');
+  t.match(records.filter((r) => r.level === 'warn'), [{ msg: /time zone/, timezone: 'Mars/Base' }]);
+  t.equal(records.filter((r) => r.level === 'warn').length, 1, 'said once');
+  await svc.stop();
+});
+
 t.test('camera offline, disk failed and disk full triggers', async (t) => {
   const { bus, clock, calls, svc } = setup([
     { id: 'cam', name: 'Camera down', trigger: { type: 'cameraOffline', channel: 'cam1' }, actions: [{ type: 'mqtt', topic: 'cam' }] },
