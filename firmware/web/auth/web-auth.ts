@@ -9,12 +9,13 @@ export const SESSION_COOKIE = 'dvr_session';
 export const CSRF_HEADER = 'x-csrf-token';
 
 export function parseCookies(header: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
+  // No prototype: a cookie named __proto__ or toString is just a name, and the first of a name wins.
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const part of (header ?? '').split(';')) {
     const i = part.indexOf('=');
     if (i < 0) continue;
     const k = part.slice(0, i).trim();
-    if (k && !(k in out)) out[k] = part.slice(i + 1).trim();
+    if (k && !Object.hasOwn(out, k)) out[k] = part.slice(i + 1).trim();
   }
   return out;
 }

@@ -53,9 +53,11 @@ export class LivePlayer {
     private readonly opts: PlayerOptions = { live: true },
   ) {}
 
-  /** The wall-clock time (ms) of the picture shown, in playback; null before the first picture. */
+  /** The wall-clock time (ms) of the picture shown, in playback; null before the first picture of the asked time. */
   position(): number | null {
-    return this.startUs === undefined || this.video.readyState < 1 ? null : this.startUs / 1000 + this.video.currentTime * 1000;
+    // Until the seek to the asked time, the video sits on the keyframe before it: not a time to show.
+    if (this.startUs === undefined || this.video.readyState < 1 || this.seekPending) return null;
+    return this.startUs / 1000 + this.video.currentTime * 1000;
   }
 
   start(): void {

@@ -3,6 +3,7 @@
 // there, or type a time to go to; 1x-32x, pause and frame step, and export a
 // range as an MP4 download. Up to three more channels play beside it, kept
 // on the first one's clock.
+import { FrameClock } from './frame-clock.js';
 import { LivePlayer } from './live-player.js';
 import { api, h, type Channel } from './ui.js';
 
@@ -34,6 +35,7 @@ interface Follower {
   video: HTMLVideoElement;
   tile: HTMLElement;
   player: LivePlayer;
+  frames: FrameClock;
 }
 
 /** A Date as the value of an <input type=datetime-local step=1> (local time). */
@@ -68,6 +70,8 @@ export function playbackView(channels: Channel[], show: (...n: Node[]) => void, 
   const state = h('span', { class: 'state-line' });
   const video = h('video', { muted: '', playsinline: '', id: 'playback-video' });
   video.muted = true;
+  const frames = new FrameClock(video);
+  frames.start();
   const fromInput = h('input', { type: 'datetime-local', step: '1', name: 'export-from' });
   const toInput = h('input', { type: 'datetime-local', step: '1', name: 'export-to' });
   const exportLink = h('a', { class: 'button', id: 'export', download: '' }, 'Export MP4');
@@ -154,7 +158,10 @@ export function playbackView(channels: Channel[], show: (...n: Node[]) => void, 
   playerArea.className = 'player sync-1';
   playerArea.append(primaryTile);
   const stopFollowers = () => {
-    for (const f of followers) f.player.stop();
+    for (const f of followers) {
+      f.player.stop();
+      f.frames.stop();
+    }
     followers = [];
   };
   // A new source (every play) resets playbackRate to defaultPlaybackRate: both carry the speed.
@@ -171,12 +178,16 @@ export function playbackView(channels: Channel[], show: (...n: Node[]) => void, 
     const tile = h('div', { class: 'sync-tile', 'data-channel': c.id }, v, h('span', { class: 'label' }, c.name), note);
     const p = new LivePlayer(v, source(c, atMs), (x) => (note.textContent = x), { live: false, seekUs: atMs * 1000 });
     p.start();
-    return { channel: c, video: v, tile, player: p };
+    const f = new FrameClock(v);
+    f.start();
+    return { channel: c, video: v, tile, player: p, frames: f };
   };
   const play = (atMs: number) => {
     player?.stop();
     stopFollowers();
     startedAt = atMs;
+    // The last session's position is not this one's: nothing until this one shows its first picture.
+    delete primaryTile.dataset.position;
     setRate(video);
     player = new LivePlayer(video, source(channel, atMs), (s) => (state.textContent = s), { live: false, seekUs: atMs * 1000 });
     player.start();
@@ -296,13 +307,13 @@ export function playbackView(channels: Channel[], show: (...n: Node[]) => void, 
     return b;
   });
   const pause = h('button', { type: 'button', id: 'pause' }, 'Pause');
-  const all = () => [...(player ? [{ player, video }] : []), ...followers];
+  const all = () => [...(player ? [{ player, video, frames }] : []), ...followers];
   pause.addEventListener('click', () => {
     if (!player) return;
     const hold = !player.held;
     for (const x of all()) {
       x.player.held = hold;
-      if (hold) x.video.pause();
+      if (hold) x.frames.pause();
       else void x.video.play();
     }
     pause.textContent = hold ? 'Play' : 'Pause';
@@ -312,8 +323,7 @@ export function playbackView(channels: Channel[], show: (...n: Node[]) => void, 
     if (!player) return;
     for (const x of all()) {
       x.player.held = true;
-      x.video.pause();
-      x.video.currentTime += 0.04;
+      x.frames.step();
     }
     pause.textContent = 'Play';
   });
@@ -345,6 +355,7 @@ export function playbackView(channels: Channel[], show: (...n: Node[]) => void, 
       } else if (ahead < -JUMP_MS) {
         const at = leader;
         f.player.stop();
+        f.frames.stop();
         const next = follow(f.channel, at);
         f.tile.replaceWith(next.tile);
         Object.assign(f, next);
@@ -365,6 +376,7 @@ export function playbackView(channels: Channel[], show: (...n: Node[]) => void, 
   setLeave(() => {
     window.clearInterval(tick);
     player?.stop();
+    frames.stop();
     stopFollowers();
   });
   void loadTimeline();

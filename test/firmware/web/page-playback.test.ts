@@ -40,7 +40,7 @@ const PLAYBACK = `(() => {
     g.drawImage(v, 0, 0, 64, 48);
     for (const b of g.getImageData(0, 0, 64, 48).data) hash = (hash * 31 + b) | 0;
   }
-  return { at: Number(tile.dataset.position || 0), ready: v.readyState, paused: v.paused, time: v.currentTime, hash };
+  return { at: Number(tile.dataset.position || 0), ready: v.readyState, paused: v.paused, seeking: v.seeking, time: v.currentTime, hash };
 })()`;
 /** A time (ms) as a datetime-local input takes it, in the browser's own time zone. */
 const localValue = (ms: number) => `(() => { const d = new Date(${ms}); return new Date(${ms} - d.getTimezoneOffset() * 60000).toISOString().slice(0, 19); })()`;
@@ -190,7 +190,7 @@ if (browserReady(t, 'playback.js')) {
     const segStart = Number(await page.locator('#timeline .segment').first().getAttribute('data-start'));
     t.equal(Number(await firstGap.getAttribute('data-end')), segStart, 'the timeline marks the gap before the recording began, up to its first frame');
 
-    const playback = () => page.evaluate(PLAYBACK) as Promise<{ at: number; ready: number; paused: boolean; time: number; hash: number }>;
+    const playback = () => page.evaluate(PLAYBACK) as Promise<{ at: number; ready: number; paused: boolean; seeking: boolean; time: number; hash: number }>;
     // Jump to a time: a whole second inside the recording, typed.
     const target = Math.ceil(longest.start / 1e6) * 1000 + 3000;
     await page.fill('input[name=goto]', (await page.evaluate(localValue(target))) as string);
@@ -221,7 +221,8 @@ if (browserReady(t, 'playback.js')) {
       await page.click('#step');
       const next = await waitFor('the next frame', async () => {
         const p = await playback();
-        return p.at !== prev.at && p.ready >= 2 ? p : false;
+        // A step is a seek: the picture is the new frame only once the seek has finished.
+        return p.at !== prev.at && p.ready >= 2 && !p.seeking ? p : false;
       }, 5_000);
       t.ok(next.at - prev.at >= 30 && next.at - prev.at <= 50, `frame step ${i + 1}: ${next.at - prev.at} ms later`);
       t.not(next.hash, prev.hash, `frame step ${i + 1}: a different picture (the ball moved)`);
