@@ -11,6 +11,7 @@ import { Supervisor } from './core/supervisor.js';
 import { ConfigStore, type LoadReport } from './config/store.js';
 import { ControlService, isLive } from './control/control-service.js';
 import { CONTROL_SOCKET, type CommandRequest, type ControlCommands, type ControlRequest } from './control/protocol.js';
+import { NetworkService } from './system/network/network-service.js';
 import { SystemdService } from './system/systemd-service.js';
 import { WatchdogService } from './system/watchdog-service.js';
 import { MqttService } from './mqtt/service.js';
@@ -90,6 +91,8 @@ export class Firmware {
   ptz?: PtzDirectory;
   /** Firmware upgrades into A/B slots, where the board profile has an upgrade section. */
   upgrader?: Upgrader;
+  /** The box's LAN address, DNS and NTP as the OS applies them (systemd-networkd, timesyncd). */
+  network?: NetworkService;
   private readonly startedAt: number;
   private version = '0.0.0';
   /** Opened on first use, after the config is loaded; real timers, like each bus's own waits. */
@@ -158,12 +161,26 @@ export class Firmware {
       board: this.board.name,
       logs: () => this.ring.tail(),
       upgrader: () => this.upgrader,
+      network: () => this.network,
       ...this.restartHook(),
     });
     this.supervisor.add(web);
     this.events = new EventJournal({ bus: this.bus, clock: this.clock, log: this.log.child('events'), dir: this.board.paths.data });
     this.supervisor.add(this.events);
     if (this.board.watchdog) this.supervisor.add(new WatchdogService(this.board.watchdog, this.log.child('watchdog')));
+    const net = this.board.network;
+    this.network = new NetworkService({
+      log: this.log.child('network'),
+      bus: this.bus,
+      clock: this.clock,
+      settings: () => {
+        const n = this.config.get().network;
+        return { lan: n.lan, ntp: n.ntp };
+      },
+      board: { lanInterface: net.lanInterface, networkdDir: net.networkdDir, timesyncdDir: net.timesyncdDir, apply: net.manage },
+      dataDir: this.board.paths.data,
+    });
+    this.supervisor.add(this.network);
     if (this.config.get().mqtt.enabled) {
       // Other services reach it through `fw.mqtt` to register their entities and command handlers.
       this.mqtt = new MqttService({

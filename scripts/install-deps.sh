@@ -33,8 +33,9 @@ run_pkgs=(
 # The virtual board (scripts/vboard/): QEMU, the initramfs tools, what builds
 # the out-of-tree kernel modules (objtool needs libelf1) and the front-panel
 # helper, and the V4L2 and GPIO tools its tests run inside the guest.
+# gnutls, nettle, libcap and libseccomp: what the unpacked chronyd below links.
 test_pkgs=(
-  e2fsprogs util-linux
+  e2fsprogs util-linux libgnutls30 libnettle8 libcap2 libseccomp2
   qemu-system-x86 busybox-static kmod cpio zstd xz-utils build-essential libelf1
   v4l-utils gpiod smartmontools
   chromium
@@ -67,6 +68,24 @@ else
   echo "apt: installing ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# --- chronyd, unpacked ----------------------------------------------------------
+# The NTP client's tests run a chronyd of their own (-x, a loopback port, a
+# temporary config). Debian's chrony package conflicts with systemd-timesyncd
+# (both provide time-daemon): installing it would replace the host's time
+# service. Its binary is unpacked under var/tools/ instead; nothing is started.
+chronyd=var/tools/chrony/usr/sbin/chronyd
+if [ "$list" = test ] && [ ! -x "$chronyd" ]; then
+  echo "chrony: unpacking Debian's chronyd into var/tools/chrony (not installed as a service)"
+  tmp=$(mktemp -d)
+  if ! (cd "$tmp" && apt-get download -qq chrony 2>/dev/null); then
+    apt-get update -qq
+    (cd "$tmp" && apt-get download -qq chrony)
+  fi
+  mkdir -p var/tools/chrony
+  dpkg-deb -x "$tmp"/chrony_*.deb var/tools/chrony
+  rm -rf "$tmp"
 fi
 
 # --- npm ----------------------------------------------------------------------

@@ -30,7 +30,14 @@ export const boardProfileSchema = object({
     run: path.default('/run/dvr').describe('control socket and pid'),
   }),
   network: object({
-    lanInterface: nullable(string({ max: 32 })).default(null),
+    lanInterface: nullable(string({ min: 1, max: 15, pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]*$/ }))
+      .default(null)
+      .describe('kernel name of the LAN port (at most 15 characters); null: no LAN the firmware knows of'),
+    manage: oneOf(['systemd', 'none'] as const)
+      .default('none')
+      .describe('systemd: the network.lan and network.ntp settings are written for systemd-networkd and systemd-timesyncd and applied (networkctl, timedatectl); none: the OS network is left alone (the files go under the data directory for inspection)'),
+    networkdDir: path.default('/etc/systemd/network').describe('where the LAN interface\'s .network file goes (manage: systemd)'),
+    timesyncdDir: path.default('/etc/systemd/timesyncd.conf.d').describe('where the timesyncd drop-in goes (manage: systemd)'),
   }),
   capture: array(
     object({
@@ -156,6 +163,7 @@ function resolvePaths(p: BoardProfile, varDir: string): BoardProfile {
   return {
     ...p,
     paths: { data: r(p.paths.data), run: r(p.paths.run) },
+    network: { ...p.network, networkdDir: r(p.network.networkdDir), timesyncdDir: r(p.network.timesyncdDir) },
     capture: p.capture.map((c) => ({ ...c, device: r(c.device) })),
     encoder: { ...p.encoder, device: rn(p.encoder.device) },
     rs485: p.rs485.map((s) => ({ ...s, port: r(s.port), directionGpio: s.directionGpio && line(s.directionGpio) })),

@@ -157,7 +157,8 @@ async function configCommand(
     const b = board();
     return new ConfigStore({ dir: join(b.paths.data, 'config'), boardDefaults: b.configDefaults, log: memoryLogger('cli'), readOnly });
   };
-  const show = (v: unknown) => out(values['show-secrets'] ? v : redact(v));
+  // The whole depth: a schedule's days sit deeper than redact() goes for log fields.
+  const show = (v: unknown) => out(values['show-secrets'] ? v : redact(v, 0, Infinity));
   switch (sub) {
     case 'get': {
       const path = args[0];

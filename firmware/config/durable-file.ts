@@ -55,11 +55,17 @@ export class JsonFileError extends Error {
   }
 }
 
-export async function writeDurably(file: string, text: string | Uint8Array, mode = 0o600): Promise<void> {
+/**
+ * `mode` is filtered by the process umask (dvr.service sets 0077) unless
+ * `exactMode`: then the file gets exactly `mode` before it is renamed into
+ * place, for files another user must read (systemd-networkd's .network files).
+ */
+export async function writeDurably(file: string, text: string | Uint8Array, mode = 0o600, opts: { exactMode?: boolean } = {}): Promise<void> {
   const dir = dirname(file);
   const tmp = join(dir, `.${basename(file)}.${process.pid}.tmp`);
   const fh = await open(tmp, 'w', mode);
   try {
+    if (opts.exactMode) await fh.chmod(mode);
     await fh.writeFile(text);
     await fh.sync();
   } catch (e) {

@@ -57,6 +57,14 @@ const steps: Record<number, Step> = {
     });
     return { ...v10, version: 11, dvrChannels };
   },
+  // 12 added storage.maxDays, channels'/dvrChannels' recording.maxDays and .quotaPercent, network.lan and
+  // network.ntp; the defaults fill in, except that the firmware leaves alone the LAN address an upgraded box
+  // already has (set in the OS, perhaps static): lan.managed false until someone sets it on purpose.
+  11: (v11) => {
+    const network = typeof v11.network === 'object' && v11.network !== null && !Array.isArray(v11.network) ? (v11.network as Record<string, unknown>) : {};
+    const lan = typeof network.lan === 'object' && network.lan !== null && !Array.isArray(network.lan) ? network.lan : {};
+    return { ...v11, version: 12, network: { ...network, lan: { managed: false, ...lan } } };
+  },
 };
 
 export class MigrationError extends Error {

@@ -22,4 +22,10 @@ export const channelRecordingSchema = object({
   schedule: nullable(recordScheduleSchema)
     .default(null)
     .describe('a weekly grid that replaces mode; null: mode decides. Recording switched on by hand records in any half hour'),
+  maxDays: nullable(int({ min: 1, max: 3650 }))
+    .default(null)
+    .describe('this channel\'s recordings older than this many days are deleted (locked ones are kept); null: storage.maxDays'),
+  quotaPercent: nullable(int({ min: 1, max: 100 }))
+    .default(null)
+    .describe('share of the disks this channel may fill before it overwrites its own oldest recording first; null: no limit of its own'),
 });

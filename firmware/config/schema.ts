@@ -5,6 +5,7 @@ import { linkageSchema } from '../linkage/rules.js';
 import { ptzSettingsSchema } from '../ptz/settings.js';
 import { dvrChannelSchema } from './dvr-channels.js';
 import { pemOrFilePath } from './file-paths.js';
+import { lanSchema, ntpSchema } from './network.js';
 import { channelRecordingSchema } from './recording.js';
 
 /**
@@ -12,7 +13,7 @@ import { channelRecordingSchema } from './recording.js';
  * bumps CONFIG_VERSION and adds a step to migrations.ts, so a box upgraded
  * from any older firmware keeps its settings.
  */
-export const CONFIG_VERSION = 11;
+export const CONFIG_VERSION = 12;
 
 const hostPort = int({ min: 1, max: 65535 });
 const rtspUrl = string({ min: 8, max: 512, pattern: /^rtsps?:\/\/[^\s]+$/ });
@@ -36,6 +37,8 @@ export const configSchema = object({
     rtspUdpPort: nullable(int({ min: 0, max: 65534 }))
       .default(null)
       .describe('RTP over UDP to restream clients from this port pair (0: any free pair); null: TCP interleaved only'),
+    lan: lanSchema,
+    ntp: ntpSchema,
   }),
   mqtt: object({
     enabled: boolean().default(false),
@@ -55,6 +58,9 @@ export const configSchema = object({
   }),
   storage: object({
     mode: oneOf(['overwrite', 'stop'] as const).default('overwrite').describe('when the disks are full: overwrite the oldest unlocked recording, or stop recording'),
+    maxDays: nullable(int({ min: 1, max: 3650 }))
+      .default(null)
+      .describe('recordings older than this many days are deleted (locked ones are kept), on every channel without its own limit; null: kept until overwritten'),
   }),
   channels: array(
     object({

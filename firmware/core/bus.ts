@@ -45,7 +45,8 @@ export type StorageDeletionReason = 'max-age' | 'manual' | 'repair';
 /** all-locked: everything left is locked; full: stop-when-full reached; no-disk: no writable disk. */
 export type StorageAlarmKind = 'all-locked' | 'full' | 'no-disk';
 
-export type DiskState = 'ok' | 'unformatted' | 'foreign' | 'missing' | 'read-only' | 'failed' | 'full';
+export const DISK_STATES = ['ok', 'unformatted', 'foreign', 'missing', 'read-only', 'failed', 'full'] as const;
+export type DiskState = (typeof DISK_STATES)[number];
 export type CameraState = 'connecting' | 'streaming' | 'reconnecting' | 'unauthorized' | 'unreachable' | 'disabled';
 export type ServiceState = 'stopped' | 'starting' | 'running' | 'failed' | 'retrying' | 'waiting' | 'stopping';
 

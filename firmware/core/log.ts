@@ -26,15 +26,20 @@ export function isSecretKey(key: string): boolean {
   return SECRET_KEY.test(key);
 }
 
-/** Replaces the values of secret-looking keys, and passwords inside URLs, with "***". */
-export function redact(value: unknown, depth = 0): unknown {
-  if (depth > 6) return '[deep]';
+/**
+ * Replaces the values of secret-looking keys, and passwords inside URLs, with "***".
+ * Log fields can be of any shape, so a value deeper than `maxDepth` reads
+ * "[deep]"; the config, whose depth its schema bounds, is redacted whole
+ * (`Infinity`): cut short, it would not restore.
+ */
+export function redact(value: unknown, depth = 0, maxDepth = 6): unknown {
+  if (depth > maxDepth) return '[deep]';
   if (typeof value === 'string') return value.replace(/(\w+:\/\/[^:/@\s]+:)[^@\s]+@/g, '$1***@');
   if (value instanceof Error) return { error: value.name, message: redact(value.message) };
-  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
+  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1, maxDepth));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) ? '***' : redact(v, depth + 1);
+    for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) ? '***' : redact(v, depth + 1, maxDepth);
     return out;
   }
   return value;

@@ -38,7 +38,8 @@ export type Infer<S> = S extends Schema<infer T> ? T : never;
 function describeValue(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'string') return `"${v.length > 40 ? v.slice(0, 40) + '…' : v}"`;
+  // JSON-quoted: a newline or control character in a refused value must not split the message (or a log line) in two.
+  if (typeof v === 'string') return v.length > 40 ? `${JSON.stringify(v.slice(0, 40)).slice(0, -1)}…"` : JSON.stringify(v);
   if (typeof v === 'object') return 'an object';
   return `${typeof v} ${String(v)}`;
 }

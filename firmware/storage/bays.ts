@@ -12,10 +12,10 @@
  * insertion, so the process spawn costs nothing, and drivers/libc need not
  * grow mount/umount bindings.
  */
-import { execFile } from 'node:child_process';
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../core/log.js';
+import { runFile, type Run } from '../core/run.js';
 import type { Service } from '../core/service.js';
 import { BlockDeviceError, describeBlockDevice, type BlockDevice } from '../../drivers/disk/index.js';
 import type { DiskConfig } from './ring-store.js';
@@ -41,17 +41,6 @@ export interface BayReport {
   content?: string;
   detail?: string;
 }
-
-/** Runs a program with an argument array (never a shell); injectable for tests. */
-export type Run = (file: string, args: string[], timeoutMs: number) => Promise<string>;
-
-export const runFile: Run = (file, args, timeoutMs) =>
-  new Promise((resolve, reject) => {
-    execFile(file, args, { timeout: timeoutMs, maxBuffer: 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${file} ${args.join(' ')}: ${(stderr || err.message).trim().slice(0, 400)}`));
-      else resolve(stdout);
-    });
-  });
 
 // ---------------------------------------------------------------- what a device holds
 

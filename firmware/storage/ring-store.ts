@@ -102,6 +102,8 @@ export class RingStore implements Service, BlockSource {
   /** Disks detached for `dvr disk format`: not reattached until it is done. */
   private readonly held = new Set<string>();
   private sweepTimer?: Timer;
+  /** Set by setRetention(): the settings changed while running. */
+  private retentionSet?: RetentionOptions;
   private running = false;
   private unsubscribe?: () => void;
 
@@ -330,7 +332,7 @@ export class RingStore implements Service, BlockSource {
   // ------------------------------------------------------------ block source (writers)
 
   private eligible(channel: string): DiskEntry[] {
-    const group = this.opts.retention?.channels?.[channel]?.group;
+    const group = this.retention?.channels?.[channel]?.group;
     return this.diskList.filter((d) => writable(d) && (group === undefined || d.group === group));
   }
 
@@ -373,7 +375,7 @@ export class RingStore implements Service, BlockSource {
       return null;
     }
     const now = this.clock.now();
-    const quota = this.opts.retention?.channels?.[channel]?.quota;
+    const quota = this.retention?.channels?.[channel]?.quota;
     let overQuota = false;
     if (quota !== undefined) {
       let total = 0;
@@ -390,7 +392,7 @@ export class RingStore implements Service, BlockSource {
       const d = withFree[this.rr++ % withFree.length]!;
       return d.blocks[d.free[d.free.length - 1]!]!;
     }
-    if ((this.opts.retention?.mode ?? 'overwrite') === 'stop' && !overQuota) {
+    if ((this.retention?.mode ?? 'overwrite') === 'stop' && !overQuota) {
       for (const d of disks) if (d.state === 'ok' && d.free.length === 0) this.setDiskState(d, 'full', 'no free block left and retention is stop-when-full');
       this.raise('full', channel, stream, 'every block is used and retention is stop-when-full');
       return null;
@@ -472,11 +474,27 @@ export class RingStore implements Service, BlockSource {
 
   // ------------------------------------------------------------ retention sweep, locks
 
+  private get retention(): RetentionOptions | undefined {
+    return this.retentionSet ?? this.opts.retention;
+  }
+
+  /**
+   * New retention settings, in force at once: the next block chosen follows
+   * the quotas, and a shorter max age deletes what it now covers straight
+   * away rather than at the next sweep.
+   */
+  setRetention(retention: RetentionOptions): void {
+    this.retentionSet = retention;
+    if (!this.running) return;
+    if (this.sweepTimer) this.clock.clearTimeout(this.sweepTimer);
+    this.sweep();
+  }
+
   private sweep(): void {
     if (!this.running) return;
     this.expireLocks();
     const now = this.clock.now();
-    for (const b of expiredBlocks(this.diskList.filter(writable), this.opts.retention?.channels ?? {}, this.locksSet, now)) {
+    for (const b of expiredBlocks(this.diskList.filter(writable), this.retention?.channels ?? {}, this.locksSet, now)) {
       void this.deleteBlock(b, 'max-age');
     }
     this.sweepTimer = this.clock.setTimeout(() => this.sweep(), this.opts.sweepIntervalMs ?? 60_000);

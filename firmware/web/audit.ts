@@ -3,27 +3,29 @@ import { join } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import { redact } from '../core/log.js';
 
-export type AuditAction =
-  | 'login'
-  | 'login-failed'
-  | 'logout'
-  | 'setup'
-  | 'setting-changed'
-  | 'user-added'
-  | 'user-changed'
-  | 'user-removed'
-  | 'password-changed'
-  | 'export'
-  | 'deletion'
-  | 'lock'
-  | 'unlock'
-  | 'disk-formatted'
-  | 'factory-reset'
-  | 'restart'
-  | 'config-restored'
-  | 'token-created'
-  | 'token-revoked'
-  | 'firmware-upgrade';
+export const AUDIT_ACTIONS = [
+  'login',
+  'login-failed',
+  'logout',
+  'setup',
+  'setting-changed',
+  'user-added',
+  'user-changed',
+  'user-removed',
+  'password-changed',
+  'export',
+  'deletion',
+  'lock',
+  'unlock',
+  'disk-formatted',
+  'factory-reset',
+  'restart',
+  'config-restored',
+  'token-created',
+  'token-revoked',
+  'firmware-upgrade',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export interface AuditRecord {
   t: string;

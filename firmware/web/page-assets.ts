@@ -40,6 +40,7 @@ export function addPageRoutes(router: Router, assets: Map<string, Asset> | { mis
   for (const path of assets instanceof Map ? assets.keys() : ['/']) {
     router.add({
       method: 'GET', path, access: 'public', summary: `the web page: ${path === '/' ? 'index.html' : path.slice(1)}`,
+      response: { file: assets instanceof Map ? assets.get(path)!.type : TYPES.html!, description: 'a file of the page, gzipped when the client accepts it' },
       handler: async ({ req, res }) => {
         if (!(assets instanceof Map)) {
           res.writeHead(503, { ...SECURITY_HEADERS, 'content-type': 'text/plain' }).end(`the web page is not built (${assets.missing} missing): run make build\n`);

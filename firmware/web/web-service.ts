@@ -25,6 +25,8 @@ import { addMqttRoutes } from './api/mqtt-routes.js';
 import { addEventRoutes } from './api/event-routes.js';
 import { addConsoleRoutes, type ConsolePopup } from './api/console-routes.js';
 import { addSystemRoutes } from './api/system-routes.js';
+import { addNetworkRoutes } from './api/network-routes.js';
+import type { NetworkService } from '../system/network/network-service.js';
 import { addUpgradeRoutes } from './api/upgrade-routes.js';
 import type { Upgrader } from '../upgrade/installer.js';
 import type { EventJournal } from '../events/journal.js';
@@ -39,7 +41,10 @@ import { addOnvifRoutes, type OnvifRouteOptions } from './api/onvif-routes.js';
 import type { DiskTools } from '../storage/commands.js';
 import { addPageRoutes, loadPageAssets } from './page-assets.js';
 import { malformedPath, Router, SECURITY_HEADERS, send, type Reply } from './http/router.js';
+import { int, object, oneOf, type Infer } from '../core/schema.js';
 import { ensureCertificate, type TlsMaterial } from './tls.js';
+
+const HEALTH = object({ status: oneOf(['ok', 'degraded'] as const), services: object({ running: int({ min: 0 }), total: int({ min: 0 }) }) });
 
 export interface Listen {
   host: string;
@@ -82,6 +87,10 @@ export interface WebServiceDeps {
   restart?: { kind: RestartKind; run: () => void };
   /** Installs uploaded firmware bundles (none: the board takes no upgrade, the upgrade routes say so). */
   upgrader?: () => Upgrader | undefined;
+  /** The box's own network (none: GET /api/v1/network says it is not managed). */
+  network?: () => NetworkService | undefined;
+  /** UDP port of NTP servers for the NTP test (default 123; tests use a server of their own). */
+  ntpPort?: number;
   /** Finding and checking ONVIF cameras for the add-camera page (default: the real WS-Discovery on the LAN). */
   onvif?: OnvifRouteOptions;
   /** Where the built page is (default: page/ beside this module). */
@@ -143,7 +152,11 @@ export class WebService implements Service {
     const store = () => this.deps.store?.();
     const playback = new PlaybackView({ log: log.child('playback'), clock, auth: socketAuth, store, channels: channelIds });
     this.playback = playback;
-    router.add({ method: 'GET', path: '/healthz', access: 'public', summary: 'liveness for monitoring: ok or degraded, nothing else', handler: async () => this.health() });
+    router.add({
+      method: 'GET', path: '/healthz', access: 'public', summary: 'liveness for monitoring: ok or degraded, nothing else',
+      response: { json: HEALTH, also: [503], description: 'ok (200), or degraded (503) while a service is not running' },
+      handler: async () => this.health(),
+    });
     addAuthRoutes(router, { users, sessions, guard: new LoginGuard(clock), audit });
     addConfigRoutes(router, { config: this.deps.config, audit });
     const ptz = () => this.deps.ptz?.();
@@ -155,6 +168,7 @@ export class WebService implements Service {
     addSystemRoutes(router, { config: this.deps.config, audit, clock, version: this.deps.version ?? 'dev', board: this.deps.board ?? 'unknown', logs: () => this.deps.logs?.() ?? [] });
     addTokenRoutes(router, { tokens, audit });
     addMqttRoutes(router, { config: this.deps.config });
+    addNetworkRoutes(router, { config: this.deps.config, clock, network: () => this.deps.network?.(), ...(this.deps.ntpPort ? { ntpPort: this.deps.ntpPort } : {}) });
     let served: TlsMaterial = tls;
     addMaintenanceRoutes(router, {
       config: this.deps.config, audit, users, tokens, sessions, tlsDir: join(this.deps.dataDir, 'tls'),
@@ -218,7 +232,7 @@ export class WebService implements Service {
     this.audit = undefined;
   }
 
-  private async health(): Promise<Reply> {
+  private async health(): Promise<Reply<Infer<typeof HEALTH>>> {
     const services = this.deps.status();
     const running = services.filter((s) => s.state === 'running').length;
     const ok = running === services.length;

@@ -11,6 +11,7 @@ import { Bays } from '../storage/bays.js';
 import { diskCommands, diskTools, type DiskTools } from '../storage/commands.js';
 import { DiskMonitor } from '../storage/disk-monitor.js';
 import { RingStore } from '../storage/ring-store.js';
+import type { ChannelRetention, RetentionOptions } from '../storage/retention.js';
 import type { Wiring } from './context.js';
 
 export interface Recording {
@@ -49,9 +50,13 @@ export function wireRecording(w: Wiring): Recording | undefined {
     disks: bays.diskConfigs(),
     // Only directory bays are ever formatted at start (a block bay's disk needs `dvr disk format`).
     format: { blockSize: 8 * 1024 * 1024, blockCount: 8, reserveBytes: 0 },
-    retention: { mode: config().storage.mode, channels: {} },
+    retention: retentionFor(config()),
   });
   w.supervisor.add(store);
+  // Retention days, quotas and the full-disk mode apply at once: the page's "Save" is the moment they start.
+  w.bus.on('configChanged', (e) => {
+    if (e.paths.some((p) => p === '' || /^(storage|channels|dvrChannels)(\.|$)/.test(p))) store.setRetention(retentionFor(config()));
+  });
   const monitor = new DiskMonitor({
     store,
     log,
@@ -87,6 +92,21 @@ export function wireRecording(w: Wiring): Recording | undefined {
   const dvr = new DvrService({ bus: w.bus, clock: w.clock, log: w.log.child('dvr'), channels: analog, store: gate, live: dvrLive });
   w.supervisor.add(dvr);
   return { store, gate, bays, disks, nvr, dvr, dvrLive };
+}
+
+const DAY_MS = 86_400_000;
+
+/** The store's retention from the settings: each channel's days (its own, else the box's) and its share of the disks. */
+export function retentionFor(c: Config): RetentionOptions {
+  const channels: Record<string, ChannelRetention> = {};
+  for (const ch of [...c.channels, ...c.dvrChannels]) {
+    const days = ch.recording.maxDays ?? c.storage.maxDays;
+    const r: ChannelRetention = {};
+    if (days !== null) r.maxAgeMs = days * DAY_MS;
+    if (ch.recording.quotaPercent !== null) r.quota = ch.recording.quotaPercent / 100;
+    channels[ch.id] = r;
+  }
+  return { mode: c.storage.mode, channels };
 }
 
 /** A channel's recording mode; a channel the config does not have records nothing. */

@@ -1,5 +1,6 @@
+import { array, boolean, object, oneOf, string, type Schema } from '../../core/schema.js';
 import type { ConfigStore } from '../../config/store.js';
-import { rightsOn, type Right } from '../auth/roles.js';
+import { RIGHTS, rightsOn, type Right } from '../auth/roles.js';
 import type { Router } from '../http/router.js';
 
 export interface ChannelSummary {
@@ -14,10 +15,20 @@ export interface ChannelSummary {
   rights: Right[];
 }
 
+const channelSummarySchema: Schema<ChannelSummary> = object({
+  id: string({ min: 1, max: 32 }),
+  name: string({ min: 1, max: 64 }),
+  kind: oneOf(['ip', 'analog'] as const),
+  sub: boolean().describe('a sub stream exists (grids use it)'),
+  ptz: boolean().describe('a PTZ dome is on the channel'),
+  rights: array(oneOf(RIGHTS)).describe('what the caller may do on it'),
+});
+
 /** The channels the caller may see at all, with their rights: what the live grid is built from. */
 export function addChannelRoutes(router: Router, d: { config: ConfigStore; hasPtz?: (channel: string) => boolean }): void {
   router.add({
     method: 'GET', path: '/api/v1/channels', access: 'viewer', summary: 'the channels I may see, with my rights on each',
+    response: { json: object({ channels: array(channelSummarySchema) }), description: 'the enabled channels the caller has a right on: analog ones first' },
     handler: async ({ account }) => {
       const c = d.config.get();
       const all: Omit<ChannelSummary, 'rights' | 'ptz'>[] = [

@@ -13,21 +13,32 @@ export interface ConfigRouteDeps {
   audit: AuditLog;
 }
 
+/** The config as the API shows it (GET /api/v1/config, the backup file): secrets, and passwords inside URLs, read "***". */
+export const shownConfigSchema = configSchema.describe('the config; every secret (passwords, and the password inside a URL) reads "***"');
+
+/** The config, or a part of it, with its secrets as "***" and nothing else changed: redaction keeps the shape, at any depth. */
+export function shownConfig<T>(value: T): T {
+  return redact(value, 0, Infinity) as T;
+}
+
 /** The same validated config as `dvr config`, for the settings pages. Secrets are never sent back. */
 export function addConfigRoutes(router: Router, d: ConfigRouteDeps): void {
   router.add({
     method: 'GET', path: '/api/v1/config', access: 'admin', summary: 'the whole config, secrets replaced by ***',
-    handler: async () => ({ body: { config: redact(d.config.get()) } }),
+    response: { json: object({ config: shownConfigSchema }) },
+    handler: async () => ({ body: { config: shownConfig(d.config.get()) } }),
   });
 
   router.add({
     method: 'GET', path: '/api/v1/config/schema', access: 'admin', summary: 'the config as JSON Schema: types, limits, defaults and descriptions (the settings pages are built from it)',
+    response: { json: object({ schema: json().describe('a JSON Schema (2020-12) object: open-ended, it describes every setting') }) },
     handler: async () => ({ body: { schema: configSchema.toJsonSchema() } }),
   });
 
   router.add({
     method: 'PATCH', path: '/api/v1/config', access: 'admin', summary: 'change one setting by its dotted path',
     body: object({ path: string({ min: 1, max: 200 }), value: json() }),
+    response: { json: object({ path: string({ min: 1, max: 200 }), value: json().describe('the setting as stored now (defaults filled in), a secret as "***"') }) },
     handler: async ({ body, account, from }) => {
       try {
         let current: unknown;
@@ -45,7 +56,7 @@ export function addConfigRoutes(router: Router, d: ConfigRouteDeps): void {
       await d.audit.record('setting-changed', account!.name, from, { path: body.path });
       // Redact by the setting's own name, so a changed password is never echoed back.
       const name = body.path.split('.').at(-1)!;
-      const shown = (redact({ [name]: d.config.getPath(body.path) }) as Record<string, unknown>)[name];
+      const shown = shownConfig({ [name]: d.config.getPath(body.path) })[name];
       return { body: { path: body.path, value: shown } };
     },
   });

@@ -20,6 +20,7 @@ const HEARTBEAT_MS = 25_000;
 export function addConsoleRoutes(router: Router, d: { popups: () => ((listener: (p: ConsolePopup) => void) => () => void) | undefined }): void {
   router.add({
     method: 'GET', path: '/api/v1/console/events', access: 'viewer', summary: 'text/event-stream of console requests (event "popup": {channel, seconds, rule, at}) on channels the caller may watch',
+    response: { file: 'text/event-stream', description: 'Server-Sent Events, open until the client leaves: "popup" events whose data is {channel, seconds, rule, at (ms)}, and comment lines as a heartbeat' },
     handler: async ({ res, account }) => {
       res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream', connection: 'keep-alive' });
       res.write(': console\n\n');

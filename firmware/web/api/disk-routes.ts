@@ -1,8 +1,80 @@
-import { boolean, object, string } from '../../core/schema.js';
-import { DiskCommandError, type DiskTools } from '../../storage/commands.js';
+import { array, boolean, int, nullable, object, oneOf, string, type Schema } from '../../core/schema.js';
+import { DISK_STATES } from '../../core/bus.js';
+import { DiskCommandError, type DiskListEntry, type DiskTools, type FormatPlan } from '../../storage/commands.js';
+import type { CheckReport } from '../../storage/disk-check.js';
 import type { AuditLog } from '../audit.js';
 import { HttpError, notFound } from '../http/errors.js';
 import type { Router } from '../http/router.js';
+
+const count = int({ min: 0 });
+const diskState = oneOf(DISK_STATES);
+const bayKind = oneOf(['block', 'directory'] as const);
+
+const diskSchema: Schema<DiskListEntry> = object({
+  name: string().describe('the bay'),
+  path: string().describe("the store's directory on it"),
+  group: string(),
+  state: diskState,
+  detail: string().optional().describe('why, when the state is not ok'),
+  blocks: count,
+  freeBlocks: count,
+  blockSize: count.describe('bytes'),
+  usedBlocks: count.describe('blocks holding recordings'),
+  lockedBlocks: count.describe('of those, the ones a lock protects'),
+  usedBytes: count.describe('media bytes in the used blocks'),
+  device: string().optional(),
+  storeId: string().optional(),
+  diskId: string().optional(),
+  kind: bayKind,
+  capacityBytes: nullable(count),
+  fsFreeBytes: nullable(count),
+  model: nullable(string()),
+  serial: nullable(string()),
+  node: nullable(string()).describe('the block device'),
+  smart: nullable(
+    object({ passed: nullable(boolean()), temperatureC: nullable(int()), powerOnHours: nullable(count), reallocatedSectors: nullable(count), pendingSectors: nullable(count) }),
+  ).describe('null: not a block device, or SMART could not be read (smartDetail says why)'),
+  smartDetail: string().optional(),
+});
+
+const planSchema: Schema<FormatPlan> = object({
+  bay: string(),
+  kind: bayKind,
+  target: string().describe('the device or directory that would be erased'),
+  destroys: array(string()).describe('what formatting destroys, a line each'),
+  holdsRecordings: boolean().describe("the disk holds this store's recordings: force is needed"),
+});
+
+const formatResultSchema = object({
+  bay: string(),
+  target: string(),
+  state: diskState.optional().describe('the disk after the format (absent: the bay is not in the ring)'),
+  blocks: count,
+  blockSize: count,
+  destroyed: array(string()),
+});
+
+const checkReportSchema: Schema<CheckReport> = object({
+  path: string(),
+  ok: boolean(),
+  header: object({
+    version: count,
+    storeId: string(),
+    diskId: string(),
+    blockSize: count,
+    blockCount: count,
+    indexBytes: count,
+    reserveBytes: count,
+    createdMs: count,
+  }).optional().describe('absent when the store header cannot be read'),
+  blocks: count,
+  sealed: count,
+  open: count,
+  free: count,
+  indexRecords: count,
+  problems: array(string(), { max: 100 }).describe('one line per problem found'),
+  moreProblems: count.describe('problems beyond those listed'),
+});
 
 /**
  * The recording disks from the page: the same tools as `dvr disk`. Only
@@ -18,11 +90,13 @@ export function addDiskRoutes(router: Router, d: { disks: () => DiskTools | unde
 
   router.add({
     method: 'GET', path: '/api/v1/disks', access: 'admin', summary: 'the disk bays: state, capacity, usage, SMART health, model and serial',
+    response: { json: object({ disks: array(diskSchema) }) },
     handler: async () => ({ body: { disks: await tools().list() } }),
   });
 
   router.add({
     method: 'GET', path: '/api/v1/disks/:bay/format', access: 'admin', summary: "what formatting a bay would destroy, and whether it holds this store's recordings (force needed)",
+    response: { json: object({ plan: planSchema }) },
     handler: async ({ params }) => ({ body: { plan: await refusals(() => tools().plan(params.bay)) } }),
   });
 
@@ -33,6 +107,7 @@ export function addDiskRoutes(router: Router, d: { disks: () => DiskTools | unde
       confirm: string({ max: 128 }).describe("the bay's name, typed by the user"),
       force: boolean().default(false).describe("erase this store's recordings on it"),
     }),
+    response: { json: formatResultSchema, description: 'the bay formatted and back in the ring' },
     handler: async ({ params, body, account, from }) => {
       const bay = params.bay!;
       const t = tools();
@@ -56,6 +131,7 @@ export function addDiskRoutes(router: Router, d: { disks: () => DiskTools | unde
 
   router.add({
     method: 'POST', path: '/api/v1/disks/:bay/check', access: 'admin', summary: "check a bay's store against its index (read-only)",
+    response: { json: checkReportSchema },
     handler: async ({ params }) => ({ body: await refusals(() => tools().check(params.bay)) }),
   });
 }

@@ -1,12 +1,22 @@
-import { EVENT_TYPES, type EventJournal, type EventType } from '../../events/journal.js';
+import { array, boolean, int, nullable, object, oneOf, string, type Schema } from '../../core/schema.js';
+import { EVENT_TYPES, type EventJournal, type EventType, type JournalEvent } from '../../events/journal.js';
 import { rightsOn } from '../auth/roles.js';
 import { badRequest, HttpError } from '../http/errors.js';
 import type { Router } from '../http/router.js';
+
+const eventSchema: Schema<JournalEvent> = object({
+  at: int({ min: 0 }).describe('ms since the epoch'),
+  type: oneOf(EVENT_TYPES),
+  channel: nullable(string()).describe("null: the box's own (alarm inputs, disks, linkage)"),
+  active: nullable(boolean()).describe('start (true) or end (false) of a condition; null: a one-off'),
+  text: string(),
+});
 
 /** The event list: what happened, newest first, only on channels the caller may watch or play back. */
 export function addEventRoutes(router: Router, d: { events: () => EventJournal | undefined; channels: () => string[] }): void {
   router.add({
     method: 'GET', path: '/api/v1/events', access: 'viewer', summary: 'events newest first; filters: from, to (ms), type (repeatable), channel, limit (≤ 5000)',
+    response: { json: object({ events: array(eventSchema, { max: 5000 }) }) },
     handler: async ({ query, account }) => {
       const journal = d.events();
       if (!journal) throw new HttpError(503, 'no-events', 'the event journal is not running');

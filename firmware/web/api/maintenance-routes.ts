@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { boolean, literal, object, string } from '../../core/schema.js';
+import { boolean, literal, nullable, object, oneOf, string } from '../../core/schema.js';
 import type { ConfigStore } from '../../config/store.js';
 import type { AuditLog } from '../audit.js';
 import type { ApiTokenStore } from '../auth/tokens.js';
@@ -10,7 +10,8 @@ import type { Router } from '../http/router.js';
 import { installCertificate, TlsError, type TlsMaterial } from '../tls.js';
 
 /** What a restart is on this board: the firmware process again, or the whole board. */
-export type RestartKind = 'firmware' | 'board';
+export const RESTART_KINDS = ['firmware', 'board'] as const;
+export type RestartKind = (typeof RESTART_KINDS)[number];
 
 export interface MaintenanceRouteDeps {
   config: ConfigStore;
@@ -34,6 +35,17 @@ function describe(m: TlsMaterial) {
   return { subject: x.subject, issuer: x.issuer, validFrom: new Date(x.validFrom).toISOString(), validTo: new Date(x.validTo).toISOString(), fingerprint: m.fingerprint, selfSigned: x.subject === x.issuer };
 }
 
+const certificateReply = object({
+  certificate: object({
+    subject: string(),
+    issuer: string(),
+    validFrom: string().describe('ISO 8601'),
+    validTo: string().describe('ISO 8601'),
+    fingerprint: string().describe('SHA-256'),
+    selfSigned: boolean(),
+  }),
+});
+
 // The reply must reach the browser before the services it came through stop.
 export const AFTER_REPLY_MS = 300;
 
@@ -47,6 +59,7 @@ export const AFTER_REPLY_MS = 300;
 export function addMaintenanceRoutes(router: Router, d: MaintenanceRouteDeps): void {
   router.add({
     method: 'GET', path: '/api/v1/system/certificate', access: 'admin', summary: 'the HTTPS certificate served: subject, issuer, validity, SHA-256 fingerprint',
+    response: { json: certificateReply },
     handler: async () => ({ body: { certificate: describe(d.certificate()) } }),
   });
 
@@ -54,6 +67,7 @@ export function addMaintenanceRoutes(router: Router, d: MaintenanceRouteDeps): v
     method: 'PUT', path: '/api/v1/system/certificate', access: 'admin', summary: 'replace the HTTPS certificate with a PEM certificate (chain allowed) and its PEM private key; served from the next connection',
     body: object({ cert: string({ min: 1, max: 65536 }), key: string({ min: 1, max: 16384 }) }),
     maxBodyBytes: 128 * 1024,
+    response: { json: certificateReply, description: 'the certificate installed' },
     handler: async ({ body, account, from }) => {
       let m: TlsMaterial;
       try {
@@ -72,6 +86,7 @@ export function addMaintenanceRoutes(router: Router, d: MaintenanceRouteDeps): v
   router.add({
     method: 'POST', path: '/api/v1/system/restart', access: 'admin', summary: 'restart the firmware (or the board, where the board profile says so); body {"confirm":"restart"}',
     body: object({ confirm: literal('restart') }),
+    response: { status: 202, json: object({ restarting: oneOf(RESTART_KINDS) }), description: 'the restart follows the reply' },
     handler: async ({ account, from }) => {
       const restart = d.restart;
       if (!restart) throw new HttpError(503, 'unavailable', 'this firmware cannot restart itself');
@@ -86,6 +101,10 @@ export function addMaintenanceRoutes(router: Router, d: MaintenanceRouteDeps): v
     summary:
       'every setting back to the factory defaults and every account and API token removed (recordings stay; the network settings too unless keepNetwork is false); body {"confirm":"factory reset","password":<yours>}; the firmware then restarts',
     body: object({ confirm: literal('factory reset'), password: string({ min: 1, max: 256 }), keepNetwork: boolean().default(true) }),
+    response: {
+      status: 202,
+      json: object({ reset: literal(true), restarting: nullable(oneOf(RESTART_KINDS)).describe('null: this firmware cannot restart itself; the reset applies at the next start') }),
+    },
     handler: async ({ body, account, from }) => {
       if (!(await d.users.authenticate(account!.name, body.password))) throw forbidden('wrong password: nothing was reset');
       await d.audit.record('factory-reset', account!.name, from, { keepNetwork: body.keepNetwork });
@@ -96,7 +115,7 @@ export function addMaintenanceRoutes(router: Router, d: MaintenanceRouteDeps): v
       await d.users.eraseAll();
       d.sessions.endAll();
       if (d.restart) setTimeout(d.restart.run, AFTER_REPLY_MS);
-      return { status: 202, body: { reset: true, restarting: d.restart?.kind ?? null } };
+      return { status: 202, body: { reset: true as const, restarting: d.restart?.kind ?? null } };
     },
   });
 }

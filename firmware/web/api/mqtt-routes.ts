@@ -1,4 +1,4 @@
-import { json } from '../../core/schema.js';
+import { boolean, int, json, object, string } from '../../core/schema.js';
 import { SchemaError } from '../../core/schema.js';
 import { configSchema } from '../../config/schema.js';
 import type { ConfigStore } from '../../config/store.js';
@@ -17,6 +17,14 @@ export function addMqttRoutes(router: Router, d: { config: ConfigStore; timeoutM
   router.add({
     method: 'POST', path: '/api/v1/mqtt/test', access: 'admin', summary: 'try the MQTT broker settings in the body (unsaved; missing ones and *** are the saved ones) and say whether the broker accepts them',
     body: json(),
+    response: {
+      json: object({
+        ok: boolean().describe('the broker accepted the settings'),
+        url: string().describe('the broker, without any user:password@'),
+        ms: int({ min: 0 }).optional().describe('when ok: how long connecting took'),
+        error: string().optional().describe('when not ok: what the broker or the network said'),
+      }),
+    },
     handler: async ({ body }) => {
       if (!body || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(422, 'invalid', 'give the MQTT settings as an object, e.g. {"url":"mqtt://broker:1883"}');
       const saved = d.config.get();

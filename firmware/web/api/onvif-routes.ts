@@ -1,4 +1,4 @@
-import { int, object, string } from '../../core/schema.js';
+import { array, boolean, int, nullable, number, object, string } from '../../core/schema.js';
 import type { Logger } from '../../core/log.js';
 import type { ConfigStore } from '../../config/store.js';
 import { OnvifCamera, redactUri } from '../../onvif/camera.js';
@@ -36,6 +36,41 @@ const probeBody = object({
   path: string({ min: 1, max: 128, pattern: /^\/[A-Za-z0-9_.\/-]*$/ }).default('/onvif/device_service').describe('the device service path, as discovery gave it'),
   username: string({ min: 1, max: 128 }),
   password: string({ max: 256 }),
+});
+
+const usedByChannel = nullable(string()).describe('the channel already using this camera, or null');
+const deviceSchema = object({
+  urn: string().describe('the endpoint reference: the camera across address changes'),
+  address: string(),
+  port: int({ min: 1, max: 65535 }),
+  path: string().describe('the device service path'),
+  serviceUrl: string(),
+  name: nullable(string()),
+  hardware: nullable(string()),
+  usedBy: usedByChannel,
+});
+const size = nullable(number({ min: 0 }));
+const streamSchema = object({
+  profile: string().describe('the media profile token'),
+  name: string(),
+  uri: string().describe('RTSP, without any user:password@'),
+  width: size,
+  height: size,
+  encoding: nullable(string()),
+  fps: size,
+});
+const probeReply = object({
+  host: string(),
+  port: int({ min: 1, max: 65535 }),
+  path: string(),
+  device: object({ manufacturer: string(), model: string(), firmware: string(), serial: string() }),
+  profiles: array(object({ token: string(), name: string(), encoding: nullable(string()), width: size, height: size, fps: size, ptz: boolean() })),
+  main: streamSchema,
+  sub: nullable(streamSchema),
+  snapshotUri: nullable(string()),
+  ptz: boolean().describe('the camera offers PTZ on one of its profiles'),
+  events: boolean().describe('the camera offers ONVIF events'),
+  usedBy: usedByChannel,
 });
 
 /** The camera's error as the page should see it; the password is cut out of any text, whatever produced it. */
@@ -85,6 +120,7 @@ export function addOnvifRoutes(router: Router, d: OnvifRouteDeps): void {
 
   router.add({
     method: 'POST', path: '/api/v1/onvif/discover', access: 'admin', summary: 'find ONVIF cameras on the LAN (WS-Discovery, a few seconds): address, service URL, name, and the channel already using each',
+    response: { json: object({ devices: array(deviceSchema) }) },
     handler: async () => {
       running ??= (d.discover ?? discover)({ ...d.target, timeoutMs: d.discoveryMs ?? 3000 }).finally(() => (running = undefined));
       let found: DiscoveredDevice[];
@@ -115,6 +151,7 @@ export function addOnvifRoutes(router: Router, d: OnvifRouteDeps): void {
     method: 'POST', path: '/api/v1/onvif/probe', access: 'admin', maxBodyBytes: 4096,
     summary: 'connect to an ONVIF camera: device information, profiles, main and sub stream URIs, snapshot URI, PTZ and events (the password is never echoed)',
     body: probeBody,
+    response: { json: probeReply, description: 'what the camera offers; the password is never in it' },
     handler: async ({ body, account }) => {
       const { host, port, path, username, password } = body;
       const camera = new OnvifCamera({ host, port, path, username, password, timeoutMs: d.cameraTimeoutMs ?? 5000, log: d.log });

@@ -1,10 +1,41 @@
 // The API described as OpenAPI 3.1, generated from the router's own routes
-// (path, access, summary, body schema), so the document cannot drift from
-// what the box serves. WebSockets (live view, playback) are described in
+// (path, access, summary, body schema, success response), so the document
+// cannot drift from what the box serves. WebSockets (live view, playback) are described in
 // firmware/web/live/README.md: OpenAPI has no words for them.
+import { json, literal, object } from '../../core/schema.js';
 import type { Route, Router } from '../http/router.js';
 
-export function openApiDocument(routes: Route<unknown>[], version: string): Record<string, unknown> {
+const ERROR_RESPONSE = { description: 'every refusal and failure, in one shape', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+
+/** A body the handler writes itself: text as a string, anything else as bytes. */
+function fileSchema(type: string): Record<string, unknown> {
+  return /^text\/|\/x-ndjson$/.test(type) ? { type: 'string' } : { type: 'string', format: 'binary' };
+}
+
+/** The route's success response under its real status, then the one error shape. */
+function responses(r: Route<unknown>): Record<string, unknown> {
+  const ok = r.response;
+  const out: Record<string, unknown> = {};
+  if (!ok) out['2XX'] = { description: 'success (not described)' };
+  else if ('file' in ok) out['200'] = { description: ok.description, content: { [ok.file]: { schema: ok.json ? ok.json.toJsonSchema() : fileSchema(ok.file) } } };
+  else if (ok.status === 204) out['204'] = { description: ok.description };
+  else {
+    const body = { description: ok.description ?? r.summary, content: { 'application/json': { schema: ok.json.toJsonSchema() } } };
+    for (const status of [ok.status ?? 200, ...(ok.also ?? [])]) out[String(status)] = body;
+  }
+  out.default = ERROR_RESPONSE;
+  return out;
+}
+
+export interface OpenApiDocument {
+  openapi: '3.1.0';
+  info: Record<string, unknown>;
+  components: Record<string, unknown>;
+  security: Record<string, unknown>[];
+  paths: Record<string, Record<string, unknown>>;
+}
+
+export function openApiDocument(routes: Route<unknown>[], version: string): OpenApiDocument {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
     const path = r.path.replace(/:(\w+)/g, '{$1}');
@@ -17,10 +48,7 @@ export function openApiDocument(routes: Route<unknown>[], version: string): Reco
       ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: r.body.toJsonSchema() } } } } : {}),
       ...(r.stream ? { requestBody: { required: true, content: { [r.stream.contentType]: { schema: { type: 'string', format: 'binary', maxLength: r.stream.maxBytes } } } } } : {}),
       ...(open ? { security: [] } : {}),
-      responses: {
-        '2XX': { description: 'success: JSON, or a file or stream where the summary says so' },
-        default: { description: 'every refusal and failure, in one shape', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-      },
+      responses: responses(r),
     };
   }
   return {
@@ -47,6 +75,10 @@ export function openApiDocument(routes: Route<unknown>[], version: string): Reco
 export function addOpenApiRoute(router: Router, version: string): void {
   router.add({
     method: 'GET', path: '/api/v1/openapi.json', access: 'viewer', summary: 'this API as an OpenAPI 3.1 document',
+    response: {
+      json: object({ openapi: literal('3.1.0'), info: json(), components: json(), security: json(), paths: json().describe('every route: its access (x-access), body and responses') }),
+      description: 'the OpenAPI 3.1 document; its parts are open-ended JSON',
+    },
     handler: async () => ({ body: openApiDocument(router.list(), version) }),
   });
 }

@@ -1,5 +1,5 @@
-import { boolean, int, number, object, oneOf, string } from '../../core/schema.js';
-import { PRESET_NAME_MAX, PtzError, type PtzController } from '../../ptz/controller.js';
+import { array, boolean, int, number, object, oneOf, string, type Schema } from '../../core/schema.js';
+import { PRESET_NAME_MAX, PtzError, type Preset, type PtzController } from '../../ptz/controller.js';
 import type { AuditLog } from '../audit.js';
 import { rightsOn } from '../auth/roles.js';
 import type { Account } from '../auth/users.js';
@@ -11,6 +11,9 @@ export interface PtzByChannel {
   domeOfChannel(channel: string): string | undefined;
   dome(id: string): PtzController;
 }
+
+const presetSchema: Schema<Preset> = object({ number: int({ min: 1, max: 255 }), name: string({ max: PRESET_NAME_MAX }) });
+const presetsReply = object({ presets: array(presetSchema).describe('by number') });
 
 /** PTZ of a channel's dome (Pelco on RS-485 or ONVIF), for accounts with the `ptz` right on it. */
 export function addPtzRoutes(router: Router, d: { ptz: () => PtzByChannel | undefined; audit: AuditLog }): void {
@@ -24,6 +27,7 @@ export function addPtzRoutes(router: Router, d: { ptz: () => PtzByChannel | unde
 
   router.add({
     method: 'GET', path: '/api/v1/channels/:channel/ptz', access: 'viewer', summary: "the presets of a channel's PTZ dome (ptz right)",
+    response: { json: presetsReply },
     handler: async ({ params, account }) => {
       const c = dome(params.channel!, account!);
       // An ONVIF camera keeps its presets itself: read them afresh when it answers, else what was last read.
@@ -41,6 +45,7 @@ export function addPtzRoutes(router: Router, d: { ptz: () => PtzByChannel | unde
       zoom: number({ min: -1, max: 1 }).default(0),
       preset: int({ min: 1, max: 255 }).optional(),
     }),
+    response: { status: 204, description: 'the dome was told' },
     handler: async ({ params, account, body }) => {
       const c = dome(params.channel!, account!);
       try {
@@ -68,6 +73,7 @@ export function addPtzRoutes(router: Router, d: { ptz: () => PtzByChannel | unde
     method: 'PUT', path: '/api/v1/channels/:channel/ptz/presets/:number', access: 'operator',
     summary: "store where a channel's dome points as preset n with a name (store: true, the default), or only rename preset n (store: false; Pelco domes, whose names the box keeps)",
     body: object({ name: string({ min: 1, max: PRESET_NAME_MAX, pattern: /\S/ }), store: boolean().default(true) }),
+    response: { json: presetsReply, description: "the dome's presets now" },
     handler: async ({ params, account, body, from }) => {
       const n = presetNumber(params.number!);
       const c = dome(params.channel!, account!);
@@ -83,6 +89,7 @@ export function addPtzRoutes(router: Router, d: { ptz: () => PtzByChannel | unde
 
   router.add({
     method: 'DELETE', path: '/api/v1/channels/:channel/ptz/presets/:number', access: 'operator', summary: "clear preset n of a channel's dome",
+    response: { json: presetsReply, description: "the dome's presets now" },
     handler: async ({ params, account, from }) => {
       const n = presetNumber(params.number!);
       const c = dome(params.channel!, account!);

@@ -1,11 +1,12 @@
 import { Writable } from 'node:stream';
-import { object, string } from '../../core/schema.js';
+import { array, int, nullable, object, string, type Schema } from '../../core/schema.js';
 import type { Clock } from '../../core/clock.js';
 import { exportToStream, RecordingError } from '../../recordings/export.js';
-import { listRecordings } from '../../recordings/list.js';
+import { listRecordings, type RecordingList } from '../../recordings/list.js';
 import { isoTime, parseTime, TimeFormatError } from '../../recordings/times.js';
 import { MAX_EXPORT_US, MAX_LIST_US } from '../../recordings/commands.js';
 import type { RingStore } from '../../storage/ring-store.js';
+import type { Lock } from '../../storage/retention.js';
 import type { AuditLog } from '../audit.js';
 import type { Account } from '../auth/users.js';
 import { rightsOn, type Right } from '../auth/roles.js';
@@ -28,6 +29,28 @@ function need(d: RecordingRouteDeps, account: Account, channel: string, right: R
   return store;
 }
 
+const us = int({ min: 0 }).describe('µs since the epoch');
+const span = object({ start: us, end: us });
+const lockSchema: Schema<Lock> = object({
+  id: string(),
+  channel: string(),
+  start: us,
+  end: us,
+  reason: string(),
+  expiresMs: int({ min: 0 }).optional().describe('when the lock lapses (ms since the epoch); absent: until removed'),
+});
+const listSchema: Schema<RecordingList> = object({
+  channel: string(),
+  from: us,
+  to: us,
+  segments: array(
+    object({ start: us, end: us, durationUs: int({ min: 0 }), bytes: nullable(int({ min: 0 })).describe('null: the store cannot tell'), frames: int({ min: 0 }) }),
+  ).describe('the main stream recorded (inclusive µs ranges)'),
+  gaps: array(span).describe('the rest of the range'),
+  locks: array(lockSchema),
+  audio: array(span).describe('where audio was recorded too (empty: none)'),
+});
+
 /** `from` and `to` as ISO 8601 (with Z or an offset), `now`, or relative (-10m); the range bounded. */
 function range(q: URLSearchParams, nowUs: number, maxUs: number): { from: number; to: number } {
   try {
@@ -47,6 +70,7 @@ export function addRecordingRoutes(router: Router, d: RecordingRouteDeps): void 
   router.add({
     method: 'POST', path: '/api/v1/recordings/:channel/locks', access: 'operator', summary: 'lock from..to of a channel against overwrite and deletion (evidence)',
     body: object({ from: string({ min: 1, max: 40 }), to: string({ min: 1, max: 40 }), reason: string({ min: 1, max: 200 }) }),
+    response: { status: 201, json: object({ lock: lockSchema }) },
     handler: async ({ params, body, account, from: client }) => {
       const channel = params.channel!;
       const store = need(d, account!, channel, 'playback');
@@ -59,6 +83,7 @@ export function addRecordingRoutes(router: Router, d: RecordingRouteDeps): void 
 
   router.add({
     method: 'DELETE', path: '/api/v1/recordings/:channel/locks/:id', access: 'operator', summary: 'remove a lock: its range is overwritten in turn again',
+    response: { status: 204, description: 'removed' },
     handler: async ({ params, account, from: client }) => {
       const channel = params.channel!;
       const store = need(d, account!, channel, 'playback');
@@ -72,6 +97,7 @@ export function addRecordingRoutes(router: Router, d: RecordingRouteDeps): void 
 
   router.add({
     method: 'GET', path: '/api/v1/recordings/:channel', access: 'viewer', summary: 'recorded segments, gaps and locks of a channel between from and to (playback right)',
+    response: { json: listSchema },
     handler: async ({ params, query, account }) => {
       const store = need(d, account!, params.channel!, 'playback');
       const { from, to } = range(query, d.clock.now() * 1000, MAX_LIST_US);
@@ -81,6 +107,7 @@ export function addRecordingRoutes(router: Router, d: RecordingRouteDeps): void 
 
   router.add({
     method: 'GET', path: '/api/v1/recordings/:channel/export.mp4', access: 'viewer', summary: 'download from..to as an MP4 file (export right; at most a day)',
+    response: { file: 'video/mp4', description: 'a download (<channel>-<from>.mp4), streamed as it is made' },
     handler: async ({ params, query, account, res, from: client }) => {
       const channel = params.channel!;
       const store = need(d, account!, channel, 'export');

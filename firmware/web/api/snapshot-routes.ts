@@ -14,6 +14,7 @@ import { SECURITY_HEADERS, type Router } from '../http/router.js';
 export function addSnapshotRoutes(router: Router, d: { config: ConfigStore; snapshots: () => Pick<LiveSnapshots, 'take'> | undefined }): void {
   router.add({
     method: 'GET', path: '/api/v1/channels/:channel/snapshot.jpg', access: 'viewer', summary: "a fresh JPEG of the channel for viewing (live right; not stored; shared by viewers within a second)",
+    response: { file: 'image/jpeg', description: 'the picture, not cached' },
     handler: async ({ params, account, req, res }) => {
       const channel = params.channel!;
       if (!rightsOn(account!.role, account!.channels, channel).includes('live')) throw forbidden(`no live right on channel ${channel}`);

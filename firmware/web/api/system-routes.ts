@@ -1,4 +1,4 @@
-import { json } from '../../core/schema.js';
+import { int, json, literal, object, string } from '../../core/schema.js';
 import { redact, type LogRecord } from '../../core/log.js';
 import type { Clock } from '../../core/clock.js';
 import { SchemaError } from '../../core/schema.js';
@@ -8,7 +8,7 @@ import type { AuditLog } from '../audit.js';
 import { HttpError } from '../http/errors.js';
 import type { ServerResponse } from 'node:http';
 import { SECURITY_HEADERS, type Router } from '../http/router.js';
-import { keepSecrets } from './config-routes.js';
+import { keepSecrets, shownConfig, shownConfigSchema } from './config-routes.js';
 
 export interface SystemRouteDeps {
   config: ConfigStore;
@@ -41,6 +41,17 @@ export function addSystemRoutes(router: Router, d: SystemRouteDeps): void {
   const startedAt = d.clock.now();
   router.add({
     method: 'GET', path: '/api/v1/system', access: 'admin', summary: 'firmware version, board, name, clock and uptime',
+    response: {
+      json: object({
+        name: string(),
+        version: string(),
+        board: string(),
+        time: string().describe('the clock now, ISO 8601 UTC'),
+        timezone: string().describe('system.timezone'),
+        uptimeS: int({ min: 0 }).describe('seconds since the web service started'),
+        configVersion: int({ min: 1 }),
+      }),
+    },
     handler: async () => {
       const c = d.config.get();
       return { body: { name: c.system.name, version: d.version, board: d.board, time: new Date(d.clock.now()).toISOString(), timezone: c.system.timezone, uptimeS: Math.round((d.clock.now() - startedAt) / 1000), configVersion: c.version } };
@@ -49,6 +60,7 @@ export function addSystemRoutes(router: Router, d: SystemRouteDeps): void {
 
   router.add({
     method: 'GET', path: '/api/v1/system/logs', access: 'admin', summary: 'the recent log records as a JSON-lines download (?n= newest, ≤ 2000)',
+    response: { file: 'application/x-ndjson', description: 'a download (<name>-log-<time>.jsonl): one log record a line ({t, level, svc, msg, ...fields}), secrets redacted' },
     handler: async ({ query, res, account, from }) => {
       const n = Number(query.get('n') ?? 2000);
       if (!Number.isInteger(n) || n < 1) throw new HttpError(400, 'bad-request', 'n: a positive whole number');
@@ -61,16 +73,18 @@ export function addSystemRoutes(router: Router, d: SystemRouteDeps): void {
 
   router.add({
     method: 'GET', path: '/api/v1/system/backup', access: 'admin', summary: 'the settings as a JSON download, secrets as ***',
+    response: { file: 'application/json', json: shownConfigSchema, description: 'a download (<name>-config-<time>.json) to restore later' },
     handler: async ({ res, account, from }) => {
       const c = d.config.get();
       await d.audit.record('export', account!.name, from, { what: 'config backup' });
-      return download(res, 'application/json', `${fileName(c.system.name)}-config-${stamp(d.clock.now())}.json`, JSON.stringify(redact(c), null, 2) + '\n');
+      return download(res, 'application/json', `${fileName(c.system.name)}-config-${stamp(d.clock.now())}.json`, JSON.stringify(shownConfig(c), null, 2) + '\n');
     },
   });
 
   router.add({
     method: 'POST', path: '/api/v1/system/restore', access: 'admin', summary: 'replace every setting with a backup (older versions migrated); *** keeps the stored secret; some settings apply at the next start',
     body: json(), maxBodyBytes: 1024 * 1024,
+    response: { json: object({ restored: literal(true), version: int({ min: 1 }).describe('the config version, after migration'), name: string() }) },
     handler: async ({ body, account, from }) => {
       if (!body || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(422, 'invalid', 'a backup is a JSON object (the file made by Backup)');
       let restored;
@@ -81,7 +95,7 @@ export function addSystemRoutes(router: Router, d: SystemRouteDeps): void {
         throw e;
       }
       await d.audit.record('config-restored', account!.name, from, { version: restored.version });
-      return { body: { restored: true, version: restored.version, name: restored.system.name } };
+      return { body: { restored: true as const, version: restored.version, name: restored.system.name } };
     },
   });
 }

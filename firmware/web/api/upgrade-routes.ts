@@ -1,11 +1,12 @@
 import type { Readable } from 'node:stream';
+import { array, int, nullable, object, oneOf, string, type Schema } from '../../core/schema.js';
 import type { AuditLog } from '../audit.js';
 import { HttpError } from '../http/errors.js';
 import type { Router } from '../http/router.js';
 import { MAX_BUNDLE_BYTES } from '../../upgrade/bundle.js';
 import { UpgradeError } from '../../upgrade/errors.js';
-import type { Upgrader } from '../../upgrade/installer.js';
-import { AFTER_REPLY_MS, type RestartKind } from './maintenance-routes.js';
+import type { Installed, Upgrader, UpgradeStatus } from '../../upgrade/installer.js';
+import { AFTER_REPLY_MS, RESTART_KINDS, type RestartKind } from './maintenance-routes.js';
 
 export interface UpgradeRouteDeps {
   audit: AuditLog;
@@ -28,6 +29,22 @@ async function drain(req: Readable, maxBytes: number): Promise<boolean> {
   return true;
 }
 
+const version = string({ min: 1, max: 64 });
+const statusSchema: Schema<UpgradeStatus> = object({
+  running: version,
+  current: nullable(string()).describe('the slot that starts next'),
+  previous: nullable(string()).describe('the slot a rollback returns to'),
+  slots: array(string()),
+  trustedKeys: array(string()).describe('ids of the signing keys the board profile trusts'),
+});
+const installedSchema: Schema<Installed> = object({
+  version,
+  previous: nullable(string()),
+  files: int({ min: 0 }),
+  bytes: int({ min: 0 }),
+  key: string().describe('id of the key that signed it'),
+});
+
 /**
  * Firmware upgrade by upload: the bundle (firmware/upgrade/) streamed to
  * the data partition, checked whole (signature by a key the board profile
@@ -38,6 +55,13 @@ async function drain(req: Readable, maxBytes: number): Promise<boolean> {
 export function addUpgradeRoutes(router: Router, d: UpgradeRouteDeps): void {
   router.add({
     method: 'GET', path: '/api/v1/system/upgrade', access: 'admin', summary: 'firmware slots: the running version, the installed (current) and previous slots, the trusted signing keys',
+    response: {
+      json: object({
+        running: version,
+        upgrade: nullable(statusSchema).describe('null: this board takes no upgrade'),
+        maxBytes: int({ min: 1 }).describe('the largest bundle accepted'),
+      }),
+    },
     handler: async () => ({ body: { running: d.version, upgrade: (await d.upgrader()?.status()) ?? null, maxBytes: d.upgrader()?.maxBytes ?? MAX_BUNDLE_BYTES } }),
   });
 
@@ -45,6 +69,13 @@ export function addUpgradeRoutes(router: Router, d: UpgradeRouteDeps): void {
     method: 'POST', path: '/api/v1/system/upgrade', access: 'admin', stream: { contentType: 'application/octet-stream', maxBytes: MAX_BUNDLE_BYTES },
     summary:
       'install a signed firmware bundle (the file as application/octet-stream; ?allowDowngrade=true for a version not newer than the running one); 422 with the reason for a refused bundle, nothing installed; then the box restarts into the new version',
+    response: {
+      json: object({
+        installed: installedSchema,
+        restarting: nullable(oneOf(RESTART_KINDS)).describe('null: the new version runs from the next start'),
+        note: string(),
+      }),
+    },
     handler: async ({ req, query, account, from }) => {
       const upgrader = d.upgrader();
       if (!upgrader) throw new HttpError(503, 'unavailable', 'this board takes no firmware upgrade (its board profile has no upgrade section)');

@@ -25,13 +25,31 @@ export interface RequestContext<B = unknown> {
   sessionId: string | null;
 }
 
-export interface Reply {
+export interface Reply<R = unknown> {
   status?: number;
-  body?: unknown;
+  body?: R;
   headers?: Record<string, string>;
 }
 
-export interface Route<B = unknown> {
+/**
+ * What a route answers when it succeeds, for the API document and for the
+ * tests that hold each real reply to it: a JSON body and its schema (200
+ * unless the route answers 201 or 202), no body (204), or a file or stream
+ * the handler writes itself, by its content type (with the schema too where
+ * the file is JSON). Refusals and failures are all one shape (`HttpError`).
+ */
+export type RouteResponse<R = unknown> =
+  | {
+      status?: 200 | 201 | 202;
+      json: Schema<R>;
+      description?: string;
+      /** Other statuses answered with the same body (health: 503 when degraded). */
+      also?: readonly number[];
+    }
+  | { status: 204; description: string }
+  | { file: string; description: string; json?: Schema<unknown> };
+
+export interface Route<B = unknown, R = unknown> {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
   access: Access;
@@ -41,8 +59,10 @@ export interface Route<B = unknown> {
   /** The handler reads the body from `req` itself (an upload too big to hold): its content type and size limit. */
   stream?: { contentType: string; maxBytes: number };
   summary: string;
-  /** Returns a reply, or undefined when it wrote the response itself (downloads, streams). */
-  handler: (ctx: RequestContext<B>) => Promise<Reply | undefined>;
+  /** What a success answers; every route has one (a test fails a route without). */
+  response?: RouteResponse<R>;
+  /** Returns a reply (its body of the `response` schema's type), or undefined when it wrote the response itself (downloads, streams). */
+  handler: (ctx: RequestContext<B>) => Promise<Reply<NoInfer<R>> | undefined>;
 }
 
 /** What the router needs to know about the caller; provided by the auth layer. */
@@ -114,7 +134,7 @@ export class Router {
     private readonly bodyDeadlineMs = BODY_DEADLINE_MS,
   ) {}
 
-  add<B>(route: Route<B>): void {
+  add<B, R>(route: Route<B, R>): void {
     this.routes.push({ route: route as Route<unknown>, parts: route.path.split('/').filter(Boolean) });
   }
 

@@ -6,8 +6,10 @@
 import { storageEditor } from './settings-storage.js';
 import { camerasEditor } from './settings-cameras.js';
 import { mqttTestEditor } from './settings-mqtt.js';
+import { networkEditor } from './settings-network.js';
 import { motionMaskEditor } from './settings-motion.js';
 import { channelSchedule, dvrChannelSchedule } from './settings-schedule.js';
+import { linkageEditor } from './settings-linkage.js';
 
 /** Builds an editor for the tab; `config` is the whole config as GET /api/v1/config gave it. */
 export type SettingsEditor = (config: Record<string, unknown>, reload: () => void) => Promise<HTMLElement>;
@@ -17,4 +19,6 @@ export const SETTINGS_EDITORS: Record<string, SettingsEditor[]> = {
   dvrChannels: [dvrChannelSchedule, motionMaskEditor],
   storage: [storageEditor],
   mqtt: [mqttTestEditor],
+  linkage: [linkageEditor],
+  network: [networkEditor],
 };

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { runInVboard, vboardUnavailable } from '../../../scripts/vboard/vboard.js';
 import { percentToValue } from '../../../firmware/channels/dvr-image.js';
 import {
+  V4L2_BUF_TYPE_VIDEO_CAPTURE,
   V4L2_EVENT_EOS,
   V4L2_EVENT_SOURCE_CHANGE,
   V4L2_EVENT_SRC_CH_RESOLUTION,
@@ -56,10 +57,14 @@ interface Frame {
   field: number;
   /** The stream's stats.starved when this frame arrived. */
   starved: number;
+  /** Planes of the frame (data views). */
+  planes: number;
 }
 interface Capture {
   path: string;
   std: number;
+  /** The buffer type the node was captured with (node 0 is multi-planar). */
+  type: number;
   format: { width: number; height: number; field: number };
   parm: { timeperframe: { numerator: number; denominator: number } };
   frames: Frame[];
@@ -72,6 +77,7 @@ interface GuestResult {
     inputs: { name: string; std: number; status: number; videoLoss: boolean }[];
     input: number;
     standards: { name: string; id: number; frameperiod: { numerator: number; denominator: number } }[];
+    type: number;
     formats: string[];
   };
   pal: Capture[];
@@ -88,6 +94,13 @@ interface GuestResult {
     event: { type: number; changes?: number; timestampNs: string } | null;
   };
   streamEvent: { event: { type: number; changes?: number } | null; frames: number };
+  querystd: Record<'pal' | 'ntsc' | 'secam', { set: string; detected: string }> & { noSignal: string };
+  zeroCopy: {
+    format: { width: number; height: number; sizeimage: number };
+    outputSize: number;
+    frames: { index: number; sequence: number; bytesused: number; link: string }[];
+    coded: { bytesused: number; timestampUs: number; magic: string }[];
+  };
   image: {
     ranges: Record<string, { minimum: number; maximum: number; step: number; defaultValue: number } | null>;
     report: { set: Record<string, number>; missing: string[]; failed: unknown[] };
@@ -130,6 +143,7 @@ t.test('vivid and vicodec in the virtual board', { skip: skip ?? false, timeout:
     const ntsc = standards.find((s) => s.name === 'NTSC');
     t.same(pal?.frameperiod, { numerator: 1, denominator: 25 });
     t.same(ntsc?.frameperiod, { numerator: 1001, denominator: 30000 });
+    t.equal(r.enumeration.type, V4L2_BUF_TYPE_VIDEO_CAPTURE, 'node 0 is single-planar (multi-planar with vivid.multiplanar=2 starved buffers: see the issue note)');
     t.ok(r.enumeration.formats.includes('YUYV'));
   });
 
@@ -156,6 +170,8 @@ t.test('vivid and vicodec in the virtual board', { skip: skip ?? false, timeout:
       );
       for (const c of captures) {
         t.equal(c.std, std, `${c.path}: standard set`);
+        t.equal(c.type, V4L2_BUF_TYPE_VIDEO_CAPTURE, `${c.path}: the buffer type the node offers`);
+        t.ok(c.frames.every((f) => f.planes === 1), `${c.path}: one plane of YUYV per frame`);
         t.equal(c.format.height, height, `${c.path}: ${c.format.width}x${c.format.height}`);
         const seq = c.frames.map((f) => f.sequence);
         t.equal(seq.length, name === 'PAL' ? 50 : 60);
@@ -188,6 +204,27 @@ t.test('vivid and vicodec in the virtual board', { skip: skip ?? false, timeout:
     t.equal(n.event?.type, V4L2_EVENT_SOURCE_CHANGE, 'losing the signal raised SOURCE_CHANGE');
     t.equal(n.event?.changes, V4L2_EVENT_SRC_CH_RESOLUTION);
     t.ok(BigInt(n.event?.timestampNs ?? 0) > 0n, 'event timestamp');
+  });
+
+  t.test('QUERYSTD detects the standard the input receives, and nothing without a signal', async (t) => {
+    const q = r.querystd;
+    for (const [name, std] of [['pal', V4L2_STD_PAL], ['ntsc', V4L2_STD_NTSC_M], ['secam', V4L2_STD_SECAM]] as const) {
+      const got = BigInt(q[name].detected);
+      t.not(got, 0n, `${name}: a standard is detected (0x${got.toString(16)})`);
+      t.equal(got & ~BigInt(std), 0n, `${name}: within ${name.toUpperCase()} (0x${got.toString(16)} of 0x${std.toString(16)})`);
+    }
+    t.equal(q.noSignal, '0', 'no signal: V4L2_STD_UNKNOWN');
+  });
+
+  t.test('EXPBUF: a captured frame goes to the encoder as a DMABUF, never copied', async (t) => {
+    const z = r.zeroCopy;
+    t.equal(z.frames.length, 3);
+    for (const f of z.frames) t.match(f.link, /dmabuf/, `buffer ${f.index}: the exported fd is a DMABUF (${f.link})`);
+    t.ok(z.frames.every((f) => f.bytesused === z.format.sizeimage), `full ${z.format.width}x${z.format.height} frames (${z.format.sizeimage} bytes)`);
+    t.equal(z.outputSize, z.format.sizeimage, 'the encoder takes the capture buffer as its raw frame size');
+    t.equal(z.coded.length, 3, 'one coded frame per queued DMABUF');
+    t.same(z.coded.map((c) => c.timestampUs), [40000, 80000, 120000], 'each coded frame is the frame queued');
+    t.ok(z.coded.every((c) => c.bytesused > 0 && c.magic.startsWith('4f4f4f4f')), 'FWHT frames');
   });
 
   t.test('CaptureStream({ events: true }) delivers SOURCE_CHANGE from the worker while streaming', async (t) => {

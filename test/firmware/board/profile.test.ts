@@ -40,3 +40,22 @@ t.test('a broken profile is refused with the board and the field named', async (
   t.throws(() => loadBoardProfile('renamed', '/v', dir), /profile says its name is "other"/);
   t.throws(() => loadBoardProfile('absent', '/v', dir), /unknown board "absent" \(known: json, renamed, typo\)/);
 });
+
+t.test('the OS network: managed with systemd on the Pi only; directories default to systemd\'s, relative ones under the var directory', async (t) => {
+  t.match(loadBoardProfile('rpi-cm4io', '/v').network, { lanInterface: 'eth0', manage: 'systemd', networkdDir: '/etc/systemd/network', timesyncdDir: '/etc/systemd/timesyncd.conf.d' });
+  t.match(loadBoardProfile('sim', '/v').network, { lanInterface: null, manage: 'none' });
+  t.match(loadBoardProfile('vboard', '/v').network, { lanInterface: 'eth0', manage: 'none' });
+  const dir = mkdtempSync(join(tmpdir(), 'boards-'));
+  const write = (name: string, network: unknown) => {
+    mkdirSync(join(dir, name), { recursive: true });
+    writeFileSync(join(dir, name, 'profile.json'), JSON.stringify({ name, description: '', arch: 'x64', encoder: { backend: 'x264' }, network }));
+  };
+  write('rel', { lanInterface: 'lan0', manage: 'systemd', networkdDir: 'etc/network', timesyncdDir: '/x/timesyncd.conf.d' });
+  t.same(loadBoardProfile('rel', '/v', dir).network, { lanInterface: 'lan0', manage: 'systemd', networkdDir: '/v/etc/network', timesyncdDir: '/x/timesyncd.conf.d' });
+  write('glob', { lanInterface: 'eth*', manage: 'systemd' });
+  t.throws(() => loadBoardProfile('glob', '/v', dir), /board "glob": network\.lanInterface: "eth\*" does not match/, 'a glob would match other interfaces in networkd\'s Name=');
+  write('long', { lanInterface: 'a'.repeat(16) });
+  t.throws(() => loadBoardProfile('long', '/v', dir), /network\.lanInterface: must be at most 15 characters/, 'longer than the kernel allows');
+  write('other', { manage: 'netplan' });
+  t.throws(() => loadBoardProfile('other', '/v', dir), /network\.manage: expected one of systemd, none/);
+});

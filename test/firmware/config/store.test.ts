@@ -98,14 +98,17 @@ t.test('a version 3 config gains the HTTPS port, keeping its plain HTTP port', a
   const { dir, store } = fresh();
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ version: 3, network: { httpPort: 8088 } }));
   t.equal((await store.load()).migratedFrom, 3);
-  t.same(store.get().network, { httpPort: 8088, httpsPort: 443, bindAddress: '0.0.0.0', rtspPort: 554, rtspUdpPort: null });
+  t.same(store.get().network, {
+    httpPort: 8088, httpsPort: 443, bindAddress: '0.0.0.0', rtspPort: 554, rtspUdpPort: null,
+    lan: { managed: false, dhcp: true, address: null, gateway: null, dns: [] }, ntp: { enabled: true, servers: [] },
+  });
 });
 
 t.test('a version 4 config gains the storage mode and an empty channel list', async (t) => {
   const { dir, store } = fresh();
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ version: 4, system: { name: 'Depot' } }));
   t.equal((await store.load()).migratedFrom, 4);
-  t.same([store.get().storage, store.get().channels, store.get().system.name], [{ mode: 'overwrite' }, [], 'Depot']);
+  t.same([store.get().storage, store.get().channels, store.get().system.name], [{ mode: 'overwrite', maxDays: null }, [], 'Depot']);
   await t.rejects(store.set('channels', [{ id: 'Bad Id', name: 'x', main: { url: 'http://x' } }]), /channels\[0\]\.id: .*does not match.*channels\[0\]\.main\.url: .*does not match/s);
 });
 
@@ -114,7 +117,7 @@ t.test('a version 5 config gains the sections of versions 6 and 7, keeping its c
   const channels = [{ id: 'door', name: 'Door', enabled: true, kind: 'ip', main: { url: 'rtsp://10.0.0.5/stream1', transport: 'tcp' }, username: null, password: null }];
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ version: 5, channels }));
   t.equal((await store.load()).migratedFrom, 5);
-  t.same(store.get().channels, channels.map((c) => ({ ...c, sub: null, onvif: null, recording: { mode: 'continuous', schedule: null } })), 'no sub stream, no ONVIF, recorded all the time: as before');
+  t.same(store.get().channels, channels.map((c) => ({ ...c, sub: null, onvif: null, recording: { mode: 'continuous', schedule: null, maxDays: null, quotaPercent: null } })), 'no sub stream, no ONVIF, recorded all the time: as before');
   t.same(store.get().ptz, { domes: [], onvif: [], tours: [] });
   t.same(store.get().linkage, { rules: [] });
   t.same(store.get().dvrChannels, []);
@@ -127,7 +130,7 @@ t.test('a version 6 config keeps recording its channels all the time', async (t)
   const dvrChannels = [{ id: 'porch', name: 'Porch', device: '/dev/video0' }];
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ version: 6, channels: [{ id: 'door', name: 'Door', main: { url: 'rtsp://10.0.0.5/stream1' } }], dvrChannels }));
   t.equal((await store.load()).migratedFrom, 6);
-  t.same([store.get().channels[0]!.recording, store.get().dvrChannels[0]!.recording], [{ mode: 'continuous', schedule: null }, { mode: 'continuous', schedule: null }]);
+  t.same([store.get().channels[0]!.recording, store.get().dvrChannels[0]!.recording], [{ mode: 'continuous', schedule: null, maxDays: null, quotaPercent: null }, { mode: 'continuous', schedule: null, maxDays: null, quotaPercent: null }]);
   await t.rejects(store.set('channels.0.recording.mode', 'sometimes'), /recording\.mode: expected one of continuous, events, off/);
 });
 
@@ -136,7 +139,7 @@ t.test('a version 8 config keeps its recording modes and gains no schedule; a sc
   const v8 = { version: 8, channels: [{ id: 'door', name: 'Door', main: { url: 'rtsp://10.0.0.5/stream1' }, recording: { mode: 'events' } }], dvrChannels: [{ id: 'porch', name: 'Porch', device: '/dev/video0', recording: { mode: 'off' } }] };
   writeFileSync(join(dir, 'config.json'), JSON.stringify(v8));
   t.equal((await store.load()).migratedFrom, 8);
-  t.same([store.get().channels[0]!.recording, store.get().dvrChannels[0]!.recording], [{ mode: 'events', schedule: null }, { mode: 'off', schedule: null }]);
+  t.same([store.get().channels[0]!.recording, store.get().dvrChannels[0]!.recording], [{ mode: 'events', schedule: null, maxDays: null, quotaPercent: null }, { mode: 'off', schedule: null, maxDays: null, quotaPercent: null }]);
   t.equal(onDisk(dir, 'config.v8.json').version, 8, 'the original is kept');
   const week = (day: string) => Array.from({ length: 7 }, () => day);
   const nights = 'M'.repeat(16) + 'C'.repeat(24) + 'E'.repeat(8);

@@ -47,6 +47,11 @@ t.test('redact handles errors, arrays and deep objects', async (t) => {
   const root = deep;
   for (let i = 0; i < 10; i++) deep = (deep.n = {}) as Record<string, unknown>;
   t.match(JSON.stringify(redact(root)), /\[deep\]/);
+  deep.password = 'hunter2';
+  deep.days = ['mon'];
+  const whole = JSON.stringify(redact(root, 0, Infinity));
+  t.notMatch(whole, /\[deep\]|hunter2/, 'with no depth limit (the config) nothing is cut short, and secrets still go');
+  t.match(whole, /"password":"\*\*\*","days":\["mon"\]/);
 });
 
 t.test('a throwing bus listener is reported and does not stop the others', async (t) => {

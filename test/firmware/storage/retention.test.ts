@@ -184,3 +184,27 @@ t.test('an alarm locks the range around it on the channels it is bound to', asyn
   bus.emit('alarm', { source: 'gpio', input: 'door', active: true, at: NOW + 70_000 });
   t.equal(lockEvents.length, 2, 'no locking after stop');
 });
+
+t.test('retention changed while running: a shorter max age deletes at once, a quota applies to the next block', async (t) => {
+  const d = makeDisks(1, 16);
+  t.teardown(d.cleanup);
+  const clock = new ManualClock(NOW);
+  const { store, bus } = storeWith([d.disks[0]!.path], { clock, format: small, sweepIntervalMs: 3600_000 });
+  const deletions = captureEvents(bus, 'storageDeletion');
+  await store.start();
+  store.setStreamInfo('c', 'main', H264);
+  store.setStreamInfo('k', 'main', H264);
+  await record(store, clock, 'c', 0, 300);
+  await store.closeStream('c', 'main');
+  await record(store, clock, 'k', 0, 100);
+  await store.closeStream('k', 'main');
+  await clock.advance(2 * 3600_000);
+  t.equal(deletions.length, 0, 'no max age: nothing deleted');
+  const kept = store.blocks().filter((b) => b.channel === 'k').length;
+  store.setRetention({ channels: { c: { maxAgeMs: 3600_000 } } });
+  await clock.advance(0);
+  t.ok(deletions.length > 0 && deletions.every((e) => e.reason === 'max-age' && e.channel === 'c'), `a one-hour max age deleted c's ${deletions.length} old blocks without waiting for the hourly sweep`);
+  t.equal(store.blocks().filter((b) => b.channel === 'c').length, 0, 'none of c is left');
+  t.equal(store.blocks().filter((b) => b.channel === 'k').length, kept, 'k, with no max age, keeps all of its recording');
+  await store.stop();
+});

@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { packageRoot } from '../../../firmware/core/paths.js';
-import { INSTALLER } from './web-service.js';
+import type { WebService } from '../../../firmware/web/web-service.js';
+import { caller, INSTALLER } from './web-service.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const pageDir = join(packageRoot(), 'dist', 'firmware', 'web', 'page');
@@ -53,4 +54,18 @@ export async function logIn(page: Page, url: string, who = INSTALLER): Promise<v
   await page.fill('input[name=password]', who.password);
   await page.click('button[type=submit]');
   await page.locator('nav button[data-view=settings]').waitFor();
+}
+
+/**
+ * The first-boot admin made, a browser logged in as it, and the settings tab
+ * `section` open: where every settings editor's test starts. `expected` as
+ * for openBrowser.
+ */
+export async function openSettings(t: Test, web: WebService, section: string, o: { viewport?: { width: number; height: number }; expected?: RegExp } = {}): Promise<{ page: Page; problems: string[] }> {
+  t.equal((await caller(web)('POST', '/api/v1/setup', {}, INSTALLER)).status, 201, 'the admin account exists');
+  const opened = await openBrowser(t, o);
+  await logIn(opened.page, `https://127.0.0.1:${web.ports!.https}/`);
+  await opened.page.click('nav button[data-view=settings]');
+  await opened.page.click(`button[data-section=${section}]`);
+  return opened;
 }

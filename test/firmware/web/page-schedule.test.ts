@@ -7,8 +7,8 @@ import t from 'tap';
 import { join } from 'node:path';
 import { memoryLogger } from '../../../firmware/core/log.js';
 import { waitFor } from '../../helpers/firmware.js';
-import { browserReady, logIn, openBrowser, pageDir, shots } from './browser.js';
-import { caller, INSTALLER, startWeb } from './web-service.js';
+import { browserReady, openSettings, pageDir, shots } from './browser.js';
+import { startWeb } from './web-service.js';
 
 if (browserReady(t, 'settings-schedule.js')) {
   t.setTimeout(120_000);
@@ -20,15 +20,9 @@ if (browserReady(t, 'settings-schedule.js')) {
       { id: 'door', name: 'Front door', main: { url: 'rtsp://127.0.0.1:9/door' } },
       { id: 'drive', name: 'Drive', main: { url: 'rtsp://127.0.0.1:9/drive' }, recording: { mode: 'events' } },
     ]);
-    t.equal((await caller(web)('POST', '/api/v1/setup', {}, INSTALLER)).status, 201, 'the admin account exists');
-
     // The first visit's /me before the login (401) and the refused save (4xx) are answers the page shows; the browser reports them too.
     // The web service runs here without the channels' live feeds, so the live view's sockets after the login are refused.
-    const { page, problems } = await openBrowser(t, { viewport: { width: 1280, height: 900 }, expected: /status of (400|401|422)|\/api\/v1\/live\/.* 404/ });
-
-    await logIn(page, `https://127.0.0.1:${web.ports!.https}/`);
-    await page.click('nav button[data-view=settings]');
-    await page.click('button[data-section=channels]');
+    const { page, problems } = await openSettings(t, web, 'channels', { viewport: { width: 1280, height: 900 }, expected: /status of (400|401|422)|\/api\/v1\/live\/.* 404/ });
 
     const editor = page.locator('.schedule-editor[data-section=channels]');
     await editor.waitFor();
@@ -65,7 +59,7 @@ if (browserReady(t, 'settings-schedule.js')) {
 
     const weekday = '-'.repeat(16) + 'MMMM' + '-'.repeat(20) + 'A'.repeat(8);
     const want = { days: [weekday, weekday, weekday, weekday, weekday, 'C'.repeat(48), '-'.repeat(46) + 'EE'], preSec: 3, postSec: 20 };
-    t.same(config.get().channels[1]!.recording, { mode: 'events', schedule: want }, 'the box has the painted week');
+    t.same(config.get().channels[1]!.recording, { mode: 'events', schedule: want, maxDays: null, quotaPercent: null }, 'the box has the painted week');
     t.equal(config.get().channels[0]!.recording.schedule, null, 'the other channel is untouched');
 
     await editor.locator('input[name=schedule-post]').fill('601');
