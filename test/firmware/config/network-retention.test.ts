@@ -7,20 +7,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '../../../firmware/core/log.js';
-import { SchemaError } from '../../../firmware/core/schema.js';
+import { issuesOf } from './issues-of.js';
 import { CONFIG_VERSION, configSchema } from '../../../firmware/config/schema.js';
 import { ConfigStore } from '../../../firmware/config/store.js';
 import { retentionFor } from '../../../firmware/wiring/recording.js';
 
-const issuesOf = (f: () => unknown): string[] => {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof SchemaError) return e.issues;
-    throw e;
-  }
-  return [];
-};
 const withLan = (lan: unknown) => ({ version: CONFIG_VERSION, network: { lan } });
 const cam = (id: string, recording: Record<string, unknown> = {}) => ({ id, name: id, main: { url: `rtsp://10.0.0.9/${id}` }, recording });
 

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger, type LogRecord } from '../../../firmware/core/log.js';
-import { SchemaError } from '../../../firmware/core/schema.js';
+import { issuesOf } from './issues-of.js';
 import { dvrChannelSchema } from '../../../firmware/config/dvr-channels.js';
 import { devicePath, filePathProblem, pemOrFilePath } from '../../../firmware/config/file-paths.js';
 import { CONFIG_VERSION, configSchema } from '../../../firmware/config/schema.js';
@@ -18,15 +18,6 @@ function fresh(dir = mkdtempSync(join(tmpdir(), 'cfg-'))) {
   return { dir, store: new ConfigStore({ dir, log }), records };
 }
 
-const issuesOf = (f: () => unknown): string[] => {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof SchemaError) return e.issues;
-    throw e;
-  }
-  return [];
-};
 
 t.test('system.timezone: a zone Intl does not know is refused, naming the field and the value', async (t) => {
   t.same(issuesOf(() => configSchema.parse({ version: CONFIG_VERSION, system: { timezone: 'Mars/Base' } })), [
