@@ -16,5 +16,11 @@ if [ -z "$total" ]; then
   echo "tests: no summary from tap (exit $code)"
   exit $(( code == 0 ? 1 : code ))
 fi
+# The failures again, after tap's coverage table, so that the tail of a CI log
+# (often all one sees of it) names what failed and where.
+if [ "${fail:-0}" != "0" ]; then
+  echo "failed:"
+  grep -E '^ *not ok ' "$log" | grep -v ' # TODO' | sed -E 's/ # time=.*//' | head -40 | sed 's/^/  /'
+fi
 echo "tests: ${pass:-0} passed, ${fail:-0} failed, ${skip:-0} skipped"
 exit "$code"

@@ -3,9 +3,10 @@
  * camera (scripts/sim/rtsp-camera.py) on a free loopback port, and
  * percentiles.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -30,4 +31,27 @@ export function startBenchCamera(args: string[] = []): Promise<{ url: string; pr
 export function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : NaN;
+}
+
+/**
+ * An MP4 of at least `seconds` of the camera's live stream for the given
+ * arguments (size, bitrate, pattern), encoded once by the camera script
+ * (`--record`) and kept under var/bench/clips/. Served with `--file`, it
+ * sends the same kind of bytes as the live camera for almost no CPU, so
+ * benchmarks can run many cameras on a small machine.
+ */
+export async function recordedClip(args: string[], seconds: number): Promise<string> {
+  const dir = join(dirname(dirname(dirname(script))), 'var', 'bench', 'clips');
+  mkdirSync(dir, { recursive: true });
+  const key = args.join('_').replace(/[^A-Za-z0-9_.-]/g, '');
+  const have = readdirSync(dir)
+    .map((f) => ({ f, s: Number(new RegExp(`^${key}_(\\d+)s\\.mp4$`).exec(f)?.[1] ?? NaN) }))
+    .filter((x) => x.s >= seconds)
+    .sort((a, b) => a.s - b.s)[0];
+  if (have) return join(dir, have.f);
+  const path = join(dir, `${key}_${seconds}s.mp4`);
+  // Written beside and renamed, so an interrupted encode never passes for a clip.
+  await promisify(execFile)('/usr/bin/python3', [script, '--codec', 'h264', ...args, '--record', `${path}.part`, '--seconds', String(seconds)], { maxBuffer: 1 << 20 });
+  renameSync(`${path}.part`, path);
+  return path;
 }

@@ -14,11 +14,15 @@
  *    latencies include the camera's own encode and send delay; their
  *    difference is what the restream adds.
  *
- * The test camera encodes noise with x264, which costs more than a core of
- * this machine at 720p: for N above 2, each camera process serves its stream
- * to `perCamera` channels (gst-rtsp-server's shared media: one encoder, an
- * RTSP session and a TCP connection per client, the bytes each client gets
- * the same as from a camera of its own).
+ * By default the cameras play a recorded clip of the live test camera's
+ * stream (x264 encoding noise at 720p, 4 Mbit/s, made once with the camera
+ * script's --record and kept under var/bench/clips/): gst-rtsp-server sends
+ * it in real time, from its start for each client, as N cameras of their own
+ * would, for almost no CPU, so N = 8 fits this machine beside the firmware
+ * and N ffmpeg processes. BENCH_CAMERA=live encodes live instead, which
+ * costs more than a core per camera here: then each camera process serves
+ * `perCamera` channels (gst-rtsp-server's shared media: one encoder, an RTSP
+ * session and a TCP connection per client).
  *
  *   node dist/scripts/bench/nvr-ingest.js [cameras=2] [seconds=60] [perCamera=1]
  */
@@ -39,7 +43,7 @@ import { ntpToUnixMicros, parseRtcp } from '../../firmware/media/rtp/rtcp.js';
 import { RestreamService } from '../../firmware/restream/restream-service.js';
 import { RingStore } from '../../firmware/storage/ring-store.js';
 import { benchDisk, machine } from './storage-bench-disk.js';
-import { pct, startBenchCamera } from './camera-harness.js';
+import { pct, recordedClip, startBenchCamera } from './camera-harness.js';
 
 const cameras = Number(process.argv[2] ?? 2);
 const seconds = Number(process.argv[3] ?? 60);
@@ -53,7 +57,9 @@ const procCpu = (pid: number): number => {
   return (Number(f[11]) + Number(f[12])) / TICK;
 };
 
-const startCamera = () => startBenchCamera(['--bitrate', '4000', '--fps', '25', '--width', '1280', '--height', '720', '--pattern', 'snow']);
+const LIVE = process.env['BENCH_CAMERA'] === 'live';
+const STREAM = ['--bitrate', '4000', '--fps', '25', '--width', '1280', '--height', '720', '--pattern', 'snow'];
+const startCamera = () => startBenchCamera(STREAM);
 
 /** A restream client measuring arrival − frame time for each video frame (from our sender reports). */
 function measureClient(port: number, path: string, user: string, password: string, out: number[]): () => void {
@@ -99,9 +105,13 @@ function measureClient(port: number, path: string, user: string, password: strin
 }
 
 async function main(): Promise<void> {
-  console.log(`nvr-ingest on ${machine()}; ${cameras} cameras × 4 Mbit/s H.264 1280x720 25 fps, ${seconds} s${perCamera > 1 ? `, ${perCamera} channels per camera process` : ''}`);
-  const sources = await Promise.all(Array.from({ length: Math.ceil(cameras / perCamera) }, startCamera));
-  const cams = Array.from({ length: cameras }, (_, i) => sources[Math.floor(i / perCamera)]!);
+  console.log(`nvr-ingest on ${machine()}; ${cameras} cameras × 4 Mbit/s H.264 1280x720 25 fps, ${seconds} s, ${LIVE ? `live x264${perCamera > 1 ? `, ${perCamera} channels per camera process` : ''}` : 'a recorded clip played to each'}`);
+  // The clip covers the warm-up, the measurement, the restream phase and a margin.
+  const clip = LIVE ? null : await recordedClip(STREAM, Math.ceil((WARM_UP_MS / 1000 + seconds + Math.min(20, seconds) + 15) / 30) * 30);
+  const sources = clip
+    ? [await startBenchCamera(['--file', clip])]
+    : await Promise.all(Array.from({ length: Math.ceil(cameras / perCamera) }, startCamera));
+  const cams = Array.from({ length: cameras }, (_, i) => sources[clip ? 0 : Math.floor(i / perCamera)]!);
   const disk = benchDisk(Math.max(2048, cameras * seconds * 2));
   const segDir = mkdtempSync(join(tmpdir(), 'nvr-ingest-ffmpeg-'));
   const log = memoryLogger('bench');

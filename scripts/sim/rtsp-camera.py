@@ -77,6 +77,14 @@ def parse_args(argv):
     p.add_argument("--pattern", choices=("ball", "snow"), default="ball",
                    help="ball: a bouncing ball (compresses far below --bitrate); snow: noise, "
                         "which fills the bitrate like a busy or grainy scene (default ball)")
+    p.add_argument("--file", metavar="MP4",
+                   help="serve this recorded MP4 (H.264 or H.265, video only) in real time instead of "
+                        "encoding live: each client gets its own playback from the start, and the "
+                        "camera costs almost no CPU (benchmarks with many cameras)")
+    p.add_argument("--record", metavar="MP4",
+                   help="encode --seconds of the live stream (--pattern, --width, ...) into this MP4 "
+                        "for --file, print DONE and exit")
+    p.add_argument("--seconds", type=int, default=60, help="length of --record (default 60)")
     p.add_argument("--sub", action="store_true",
                    help=f"also serve <mount>/sub at {SUB_WIDTH}x{SUB_HEIGHT}")
     args = p.parse_args(argv)
@@ -89,7 +97,11 @@ def parse_args(argv):
         p.error("duplicate --mount")
     if not 0 <= args.port <= 65535:
         p.error("--port must be 0..65535")
-    for name in ("width", "height", "fps", "bitrate"):
+    if args.file and (args.audio or args.sub or args.record):
+        p.error("--file serves the recorded video alone: no --audio, --sub or --record")
+    if args.file and not os.path.isfile(args.file):
+        p.error(f"--file {args.file!r}: no such file")
+    for name in ("width", "height", "fps", "bitrate", "seconds"):
         if getattr(args, name) <= 0:
             p.error(f"--{name} must be positive")
 
@@ -124,6 +136,32 @@ def video_launch(args, width, height, bitrate):
             f"! clockoverlay ! videoconvert ! {enc}")
 
 
+def file_launch(args):
+    # clocksync paces the demuxed frames on the pipeline clock, as a camera
+    # sends them, whatever the RTSP sinks' own sync setting.
+    parse, pay = ("h264parse", "rtph264pay") if args.codec == "h264" else ("h265parse", "rtph265pay")
+    location = args.file.replace("\\", "\\\\").replace('"', '\\"')
+    return (f'filesrc location="{location}" ! qtdemux ! {parse} ! clocksync '
+            f"! {pay} name=pay0 pt=96 config-interval=1")
+
+
+def record(args):
+    """Encode --seconds of the live pattern into an MP4 for --file, without the RTP payloader."""
+    launch = video_launch(args, args.width, args.height, args.bitrate)
+    launch = launch.split(" ! rtph26")[0].replace("is-live=true", f"num-buffers={args.seconds * args.fps}")
+    parse = "h264parse" if args.codec == "h264" else "h265parse"
+    location = args.record.replace("\\", "\\\\").replace('"', '\\"')
+    pipeline = Gst.parse_launch(f'{launch} ! {parse} ! mp4mux ! filesink location="{location}"')
+    pipeline.set_state(Gst.State.PLAYING)
+    msg = pipeline.get_bus().timed_pop_filtered(Gst.CLOCK_TIME_NONE, Gst.MessageType.EOS | Gst.MessageType.ERROR)
+    pipeline.set_state(Gst.State.NULL)
+    if msg.type == Gst.MessageType.ERROR:
+        err, _ = msg.parse_error()
+        die(f"recording {args.record}: {err.message}")
+    print("DONE " + args.record, flush=True)
+    return 0
+
+
 def audio_launch(encoder):
     bitrate = "bitrate=64000 " if encoder in ("voaacenc", "avenc_aac") else ""
     return (f"audiotestsrc is-live=true wave=sine volume=0.2 "
@@ -131,10 +169,10 @@ def audio_launch(encoder):
             f"! {encoder} {bitrate}! aacparse ! rtpmp4gpay name=pay1 pt=97")
 
 
-def make_factory(launch, permissions):
+def make_factory(launch, permissions, shared=True):
     factory = GstRtspServer.RTSPMediaFactory()
     factory.set_launch(f"( {launch} )")
-    factory.set_shared(True)
+    factory.set_shared(shared)
     factory.set_protocols(GstRtsp.RTSPLowerTrans.UDP | GstRtsp.RTSPLowerTrans.TCP)
     if permissions is not None:
         factory.set_permissions(permissions)
@@ -142,8 +180,14 @@ def make_factory(launch, permissions):
 
 
 def check_elements(args, aac):
-    needed = ["videotestsrc", "clockoverlay", "videoconvert"]
-    needed += ["x264enc", "rtph264pay"] if args.codec == "h264" else ["x265enc", "rtph265pay"]
+    if args.file:
+        needed = ["filesrc", "qtdemux", "clocksync"]
+        needed += ["h264parse", "rtph264pay"] if args.codec == "h264" else ["h265parse", "rtph265pay"]
+    else:
+        needed = ["videotestsrc", "clockoverlay", "videoconvert"]
+        needed += ["x264enc", "rtph264pay"] if args.codec == "h264" else ["x265enc", "rtph265pay"]
+    if args.record:
+        needed += ["mp4mux", "filesink", "h264parse" if args.codec == "h264" else "h265parse"]
     if aac:
         needed += ["audiotestsrc", "audioconvert", "audioresample", aac, "aacparse", "rtpmp4gpay"]
     missing = [e for e in needed if Gst.ElementFactory.find(e) is None]
@@ -162,6 +206,8 @@ def main(argv):
         if aac is None:
             warn(f"no AAC encoder ({', '.join(AAC_ENCODERS)}) installed, serving video only")
     check_elements(args, aac)
+    if args.record:
+        return record(args)
 
     server = GstRtspServer.RTSPServer()
     server.set_address(args.address)
@@ -181,6 +227,9 @@ def main(argv):
 
     streams = []  # (path, launch)
     for m in args.mounts:
+        if args.file:
+            streams.append((m, file_launch(args)))
+            continue
         main_launch = video_launch(args, args.width, args.height, args.bitrate)
         if aac:
             main_launch += " " + audio_launch(aac)
@@ -191,7 +240,8 @@ def main(argv):
 
     mounts = server.get_mount_points()
     for path, launch in streams:
-        mounts.add_factory(path, make_factory(launch, permissions))
+        # A recorded file is played from its start for each client, as a camera of its own would send.
+        mounts.add_factory(path, make_factory(launch, permissions, shared=not args.file))
 
     if server.attach(None) == 0:
         die(f"cannot listen on {args.address}:{args.port} (address already in use?)")

@@ -43,7 +43,7 @@ t.test('the firmware boots on the sim board, answers health, reports status, and
   const fw = startFirmware(common, { DVR_STOP_TIMEOUT_MS: String(boundMs) });
   t.teardown(() => void fw.child.kill('SIGKILL'));
   const h = await waitFor('health endpoint', async () => (await health(port)).status === 200 && health(port));
-  t.same(h.body, { status: 'ok', services: { running: 12, total: 12 } });
+  t.same(h.body, { status: 'ok', services: { running: 13, total: 13 } });
 
   const st = await dvr(['status', '--json', ...common]);
   t.equal(st.code, 0, st.stderr);
@@ -57,6 +57,7 @@ t.test('the firmware boots on the sim board, answers health, reports status, and
     'disk-monitor:running',
     'events:running',
     'linkage:running',
+    'network:running',
     'ptz-bus1:running',
     'restream:running',
     'storage:running',

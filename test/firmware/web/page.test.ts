@@ -58,12 +58,12 @@ if (!existsSync(CHROMIUM)) {
         version: CONFIG_VERSION,
         system: { name: 'Yard Gate' },
         network: { httpPort: await freePort(), httpsPort: https, rtspPort: await freePort(), bindAddress: '127.0.0.1' },
-        // cam1 and cam2 record (the playback part below plays them back, alone and together); the others are live only.
+        // All four record (the playback part below plays cam1 alone, then the four together).
         channels: names.map((name, i) => ({
           id: `cam${i + 1}`,
           name,
           main: { url: camera.url },
-          recording: { mode: i < 2 ? 'continuous' : 'off' },
+          recording: { mode: 'continuous' },
           ...(i === 0 ? { username: 'admin', password: 'admin12345', onvif: { host: '127.0.0.1', port: sim.port, ptz: true, events: true } } : {}),
         })),
         // Motion at the front door (the ONVIF camera's event) pops its picture up on the consoles.
@@ -229,22 +229,25 @@ if (!existsSync(CHROMIUM)) {
     const probe = JSON.parse(stdout) as { streams: { codec_name: string; width: number }[]; format: { duration: string } };
     t.match(probe.streams[0], { codec_name: 'h264', width: 704 }, 'ffprobe: the exported file is the camera\'s H.264');
     t.ok(Number(probe.format.duration) > 2, `and holds the recording from the clicked moment on (${probe.format.duration} s)`);
-    // Synchronised playback: cam2 beside cam1, from the same clicked moment, kept on cam1's clock.
-    await page.check('input[name=sync][value=cam2]');
+    // Synchronised playback of four channels: cam2 to cam4 beside cam1, from the same clicked moment, kept on cam1's clock.
+    const followers = ['cam2', 'cam3', 'cam4'];
+    for (const id of followers) await page.check(`input[name=sync][value=${id}]`);
     await segment.click();
     const positions = async () => page.evaluate(`[...document.querySelectorAll('#playback-grid .sync-tile')].map((t) => ({ channel: t.dataset.channel, at: Number(t.dataset.position || 0) }))`) as Promise<{ channel: string; at: number }[]>;
-    await waitFor('both channels playing', async () => {
+    await waitFor('four channels playing', async () => {
       const x = await positions();
-      return x.length === 2 && x.every((p) => p.at > 0);
-    }, 20_000);
+      return x.length === 4 && x.every((p) => p.at > 0);
+    }, 30_000);
     const s0 = await positions();
-    t.same(s0.map((x) => x.channel), ['cam1', 'cam2'], 'the two channels play side by side');
+    t.same(s0.map((x) => x.channel), ['cam1', ...followers], 'the four channels play in a 2×2 grid');
     await new Promise((r) => setTimeout(r, 3000));
     const s1 = await positions();
-    t.ok(s1[0]!.at > s0[0]!.at + 2000 && s1[1]!.at > s0[1]!.at + 2000, `both advance (${s1[0]!.at - s0[0]!.at} and ${s1[1]!.at - s0[1]!.at} ms in 3 s)`);
-    t.ok(Math.abs(s1[0]!.at - s1[1]!.at) < 500, `and show the same moment (${Math.abs(s1[0]!.at - s1[1]!.at)} ms apart)`);
+    const advanced = s1.map((x, i) => x.at - s0[i]!.at);
+    t.ok(advanced.every((ms) => ms > 2000), `all four advance (${advanced.join(', ')} ms in 3 s)`);
+    const spread = Math.max(...s1.map((x) => x.at)) - Math.min(...s1.map((x) => x.at));
+    t.ok(spread < 500, `and show the same moment (${spread} ms between the earliest and the latest)`);
     if (shots) await page.screenshot({ path: join(shots, 'playback-sync.png') });
-    await page.uncheck('input[name=sync][value=cam2]');
+    for (const id of followers) await page.uncheck(`input[name=sync][value=${id}]`);
     await segment.click();
     await waitFor('cam1 alone again', async () => (await positions()).length === 1, 10_000);
     page.once('dialog', (d) => void d.accept('break-in at the gate'));
